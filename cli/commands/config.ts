@@ -1,0 +1,44 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { parse as parseYamlValue } from 'yaml';
+import { parseConfigDocument, validateConfig } from '../../daemon/config/load.js';
+import { writePrivateFile } from '../../daemon/config/home.js';
+import { CliError, runtimeOf, type GlobalOptions } from '../context.js';
+
+function keyPath(key: string): string[] {
+  if (!/^[a-z_]+(\.[a-z_]+)*$/.test(key)) throw new CliError(`"${key}" is not a config key; keys look like daemon.port`);
+  return key.split('.');
+}
+
+export function registerConfig(program: Command): void {
+  const config = program.command('config').description('read and change config.yaml');
+  config
+    .command('path')
+    .description('print the config file in use')
+    .action((_opts: unknown, cmd: Command) => console.log(runtimeOf(cmd.optsWithGlobals<GlobalOptions>()).paths.configPath));
+  config
+    .command('get [key]')
+    .description('print the effective value of a key (defaults included), or the whole config')
+    .action((key: string | undefined, _opts: unknown, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      let value: unknown = runtimeOf(globals).config;
+      for (const part of key ? keyPath(key) : []) {
+        if (value === null || typeof value !== 'object' || !(part in value)) throw new CliError(`Unknown config key "${key}"`);
+        value = (value as Record<string, unknown>)[part];
+      }
+      console.log(typeof value === 'object' || globals.json ? JSON.stringify(value, null, 2) : String(value));
+    });
+  config
+    .command('set <key> <value>')
+    .description('set a key (value in YAML syntax), validating it and keeping the file\'s comments')
+    .action((key: string, raw: string, _opts: unknown, cmd: Command) => {
+      const { paths } = runtimeOf(cmd.optsWithGlobals<GlobalOptions>());
+      const text = fs.existsSync(paths.configPath) ? fs.readFileSync(paths.configPath, 'utf8') : '';
+      const doc = parseConfigDocument(text, paths.configPath);
+      if (doc.contents === null) doc.contents = doc.createNode({}) as never;
+      doc.setIn(keyPath(key), parseYamlValue(raw));
+      validateConfig(doc.toJS(), paths.configPath);
+      writePrivateFile(paths.configPath, doc.toString());
+      console.log(`${key} = ${JSON.stringify(parseYamlValue(raw))} (${paths.configPath}); restart the daemon to apply`);
+    });
+}

@@ -1,0 +1,82 @@
+import type { Command } from 'commander';
+import { connect, CliError, type GlobalOptions } from '../context.js';
+import { printObject, printRows } from '../output.js';
+import { readPassword } from '../secret-input.js';
+import { generatePassword } from '../../daemon/bootstrap/init.js';
+import { usersPath, type PublicUser } from '../../daemon/services/users/users.shared.js';
+import type { Paginated } from '@feathersjs/feathers';
+
+const COLUMNS = ['id', 'email', 'name', 'role', 'disabled', 'unix_username'];
+
+/** Accepts an id or an email. */
+async function resolveUser(service: { find(p: object): Promise<unknown> }, ref: string): Promise<PublicUser> {
+  if (!ref.includes('@')) return { id: ref } as PublicUser;
+  const page = (await service.find({ query: { email: ref } })) as Paginated<PublicUser>;
+  const user = page.data[0];
+  if (!user) throw new CliError(`No user with email ${ref}`);
+  return user;
+}
+
+export function registerUsers(program: Command): void {
+  const user = program.command('user').description('manage users (admins and owners)');
+  user
+    .command('create')
+    .description('create a user; without --password-stdin a password is generated and printed once')
+    .requiredOption('--email <email>', 'email address (the login)')
+    .option('--name <name>', 'display name')
+    .option('--role <role>', 'viewer | member | admin | owner', 'member')
+    .option('--password-stdin', 'read the password from stdin')
+    .action(async (opts: { email: string; name?: string; role: string; passwordStdin?: boolean }, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      const { app } = connect(globals);
+      const password = opts.passwordStdin ? await readPassword(true) : generatePassword();
+      const created = (await app.service(usersPath).create({ email: opts.email, name: opts.name, role: opts.role, password })) as PublicUser;
+      printObject({ ...created }, globals.json);
+      if (!opts.passwordStdin) console.error(`Password (shown once): ${password}`);
+    });
+  user
+    .command('list')
+    .description('list users')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      const page = (await connect(globals).app.service(usersPath).find({ query: { $limit: 1000 } })) as Paginated<PublicUser>;
+      printRows(page.data as never, COLUMNS, globals.json);
+    });
+  user
+    .command('set-role <user> <role>')
+    .description('change a user\'s role (user = id or email)')
+    .action(async (ref: string, role: string, _opts: unknown, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      const service = connect(globals).app.service(usersPath);
+      const target = await resolveUser(service, ref);
+      printObject({ ...((await service.patch(target.id, { role })) as PublicUser) }, globals.json);
+    });
+  for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
+    user
+      .command(`${name} <user>`)
+      .description(disabled ? 'disable a user: its sockets close and its tokens and keys stop working' : 'enable a disabled user')
+      .action(async (ref: string, _opts: unknown, cmd: Command) => {
+        const globals = cmd.optsWithGlobals<GlobalOptions>();
+        const service = connect(globals).app.service(usersPath);
+        const target = await resolveUser(service, ref);
+        printObject({ ...((await service.patch(target.id, { disabled })) as PublicUser) }, globals.json);
+      });
+  }
+  user
+    .command('passwd')
+    .description('change your own password (asks for the current and the new one)')
+    .option('--password-stdin', 'read "current\\nnew" from stdin')
+    .action(async (opts: { passwordStdin?: boolean }, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      const { app } = connect(globals);
+      let oldPassword: string;
+      let newPassword: string;
+      if (opts.passwordStdin) [oldPassword = '', newPassword = ''] = (await readPassword(true)).split('\n');
+      else {
+        oldPassword = await readPassword(false, 'Current password: ');
+        newPassword = await readPassword(false, 'New password: ');
+      }
+      await app.service(usersPath).patch('me', { password: newPassword, old_password: oldPassword });
+      console.log('Password changed');
+    });
+}

@@ -1,0 +1,76 @@
+import fs from 'node:fs';
+import { feathers } from '@feathersjs/feathers';
+import restModule from '@feathersjs/rest-client';
+
+// The CommonJS module is the function itself; under NodeNext its typings see a namespace.
+const rest = restModule as unknown as typeof restModule.default;
+import { loadRuntime, type Runtime } from '../daemon/config/load.js';
+import { writePrivateFile } from '../daemon/config/home.js';
+import { readRunning } from '../daemon/pidfile.js';
+
+/** Global options every command accepts. */
+export interface GlobalOptions {
+  config?: string;
+  url?: string;
+  json?: boolean;
+}
+
+/** An error to print as one line on stderr, with its exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+export function runtimeOf(opts: GlobalOptions): Runtime {
+  return loadRuntime({ configFlag: opts.config });
+}
+
+interface StoredToken {
+  url: string;
+  accessToken: string;
+}
+
+/**
+ * The daemon's URL: --url, AGOR_URL, the running daemon's pidfile, then config host:port.
+ */
+export function daemonUrl(opts: GlobalOptions, runtime?: Runtime): string {
+  const explicit = opts.url ?? process.env.AGOR_URL;
+  if (explicit) return explicit.replace(/\/+$/, '');
+  const rt = runtime ?? runtimeOf(opts);
+  const running = readRunning(rt.paths.pidFile);
+  if (running) return running.url;
+  const { host, port, public_url } = rt.config.daemon;
+  return public_url ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+export function saveToken(runtime: Runtime, token: StoredToken): void {
+  writePrivateFile(runtime.paths.cliToken, JSON.stringify(token) + '\n');
+}
+
+function storedToken(runtime: Runtime): StoredToken | null {
+  try {
+    return JSON.parse(fs.readFileSync(runtime.paths.cliToken, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** A Feathers REST client authenticated as the CLI's user (AGOR_API_KEY, else the `agor login` token). */
+export function connect(opts: GlobalOptions) {
+  const runtime = runtimeOf(opts);
+  const url = daemonUrl(opts, runtime);
+  const token = process.env.AGOR_API_KEY ?? storedToken(runtime)?.accessToken;
+  if (!token) throw new CliError('Not logged in: run `agor login` (or set AGOR_API_KEY)');
+  const headers = { Authorization: `Bearer ${token}` };
+  const app = feathers().configure(rest(url).fetch(globalThis.fetch, { headers }));
+  return { app, url, runtime };
+}
+
+/** The anonymous client, for logging in. */
+export function anonymousClient(url: string) {
+  return feathers().configure(rest(url).fetch(globalThis.fetch));
+}

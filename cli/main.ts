@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { FeathersError } from '@feathersjs/errors';
+import { CliError } from './context.js';
+import { ConfigError } from '../daemon/config/load.js';
+import { VERSION } from '../daemon/version.js';
+import { registerInit } from './commands/init.js';
+import { registerDaemon } from './commands/daemon.js';
+import { registerLogin } from './commands/login.js';
+import { registerUsers } from './commands/users.js';
+import { registerApiKeys } from './commands/apikeys.js';
+import { registerConfig } from './commands/config.js';
+
+/** One line on stderr a person can act on, and a non-zero exit code. */
+function describe(error: unknown): { message: string; code: number } {
+  if (error instanceof CliError) return { message: error.message, code: error.exitCode };
+  if (error instanceof ConfigError) return { message: error.message, code: 2 };
+  if (error instanceof FeathersError || (error as { className?: string })?.className) {
+    const e = error as FeathersError;
+    return { message: `${e.name}: ${e.message}`, code: 1 };
+  }
+  const cause = (error as { cause?: { code?: string } })?.cause;
+  if (cause?.code === 'ECONNREFUSED') return { message: 'Cannot reach the daemon: is it running? (agor daemon start)', code: 1 };
+  return { message: (error as Error)?.message ?? String(error), code: 1 };
+}
+
+const program = new Command('agor')
+  .description('agor: run AI coding agents in git worktrees on a shared dev box, safely')
+  .version(VERSION)
+  .option('--config <path>', 'config file (default: $AGOR_CONFIG_PATH or $AGOR_HOME/config.yaml)')
+  .option('--url <url>', 'daemon URL (default: $AGOR_URL, the running daemon, or config host:port)')
+  .option('--json', 'print JSON')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerInit(program);
+registerDaemon(program);
+registerLogin(program);
+registerUsers(program);
+registerApiKeys(program);
+registerConfig(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  const { message, code } = describe(error);
+  console.error(`agor: ${message.split('\n').join('\n  ')}`);
+  process.exit(code);
+}

@@ -1,0 +1,51 @@
+import fs from 'node:fs';
+import { AuthenticationService, type AuthenticationResult } from '@feathersjs/authentication';
+import type { Params } from '@feathersjs/feathers';
+import type { Application } from '../declarations.js';
+import { AgorJwtStrategy, AgorLocalStrategy, ApiKeyStrategy } from './strategies.js';
+import { LoginLimiter } from './login-limiter.js';
+
+/** Tokens minted for an API-key login (a socket) name the key, so revoking it ends them too. */
+class AgorAuthenticationService extends AuthenticationService {
+  override async getPayload(authResult: AuthenticationResult, params: Params) {
+    const payload = await super.getPayload(authResult, params);
+    return authResult.apiKey ? { ...payload, akid: authResult.apiKey.id } : payload;
+  }
+}
+
+export function readJwtSecret(file: string): string {
+  let secret: string;
+  try {
+    secret = fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    throw new Error(`JWT key ${file} is missing: run \`agor init\` first`);
+  }
+  if (secret.length < 32) throw new Error(`JWT key ${file} is too short: remove it and run \`agor init\` again`);
+  return secret;
+}
+
+export function configureAuthentication(app: Application): void {
+  const { config, paths } = app.get('runtime');
+  const db = app.get('db');
+  app.set('authentication' as never, {
+    secret: readJwtSecret(paths.jwtKey),
+    entity: 'user',
+    service: 'users',
+    entityId: 'id',
+    authStrategies: ['jwt', 'apikey', 'local'],
+    parseStrategies: ['apikey', 'jwt'],
+    jwtOptions: {
+      header: { typ: 'access' },
+      audience: 'agor',
+      issuer: 'agor',
+      algorithm: 'HS256',
+      expiresIn: config.auth.jwt_ttl,
+    },
+  } as never);
+  const limiter = new LoginLimiter(config.auth.login_max_failures, config.auth.login_lockout_seconds * 1000);
+  const auth = new AgorAuthenticationService(app as never);
+  auth.register('jwt', new AgorJwtStrategy(db));
+  auth.register('apikey', new ApiKeyStrategy(db, limiter));
+  auth.register('local', new AgorLocalStrategy(db, limiter));
+  app.use('authentication' as never, auth as never);
+}

@@ -1,0 +1,90 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { loadRuntime, type Runtime } from './config/load.js';
+import { ensurePrivateDir } from './config/home.js';
+import { openDatabase } from './db/database.js';
+import { createApp } from './app.js';
+import { checkStartup } from './startup-checks.js';
+import { readRunning, removePidfile, writePidfile } from './pidfile.js';
+import type { Application } from './declarations.js';
+
+export interface RunningDaemon {
+  app: Application;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Write and own the pidfile (the CLI's daemon; in-process test daemons do not). */
+  pidfile?: boolean;
+  log?: (line: string) => void;
+}
+
+/** Reads config, opens the database, builds the app and listens. Throws with a clear message on refusal. */
+export async function startDaemon(runtime: Runtime, { pidfile = false, log = console.log }: StartOptions = {}): Promise<RunningDaemon> {
+  process.umask(0o077);
+  const { config, paths } = runtime;
+  ensurePrivateDir(paths.home);
+  if (pidfile) {
+    const running = readRunning(paths.pidFile);
+    if (running) throw new Error(`A daemon is already running (pid ${running.pid}, ${running.url}); stop it with \`agor daemon stop\``);
+  }
+  const db = await openDatabase(runtime.databaseFile);
+  try {
+    const [{ count }] = await db('users').count({ count: '*' });
+    for (const warning of checkStartup({ config, uid: process.getuid?.() ?? -1, userCount: Number(count) })) log(warning);
+    const app = createApp(runtime, db);
+    const server: Server = await app.listen(config.daemon.port, config.daemon.host);
+    if (!server.listening) {
+      await new Promise<void>((resolve, reject) => {
+        server.once('listening', resolve);
+        server.once('error', reject);
+      });
+    }
+    const { port } = server.address() as AddressInfo;
+    const host = config.daemon.host.includes(':') ? `[${config.daemon.host}]` : config.daemon.host;
+    const url = config.daemon.public_url ?? `http://${host}:${port}`;
+    if (pidfile) writePidfile(paths.pidFile, { pid: process.pid, url, started_at: new Date().toISOString() });
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= (async () => {
+        await new Promise<void>((resolve) => app.io.close(() => resolve()));
+        server.closeAllConnections?.();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await db.destroy();
+        if (pidfile) removePidfile(paths.pidFile);
+      })());
+    return { app, url, port, close };
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+}
+
+/** Foreground run: prints the URL, shuts down cleanly on SIGTERM/SIGINT. */
+export async function runForeground(runtime: Runtime): Promise<void> {
+  const daemon = await startDaemon(runtime, { pidfile: true });
+  console.log(`agor daemon listening on ${daemon.url} (AGOR_HOME ${runtime.paths.home})`);
+  const stop = (signal: string) => {
+    console.log(`agor daemon: ${signal} received, shutting down`);
+    daemon.close().then(
+      () => process.exit(0),
+      (error) => {
+        console.error('agor daemon: error while shutting down:', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const flag = process.argv.indexOf('--config');
+  runForeground(loadRuntime({ configFlag: flag >= 0 ? process.argv[flag + 1] : undefined })).catch((error) => {
+    console.error(`agor daemon: ${(error as Error).message}`);
+    process.exit(1);
+  });
+}

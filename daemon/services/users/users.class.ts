@@ -1,0 +1,100 @@
+import crypto from 'node:crypto';
+import bcrypt from 'bcryptjs';
+import { Conflict, Forbidden, NotFound } from '@feathersjs/errors';
+import type { Id, Paginated, Params } from '@feathersjs/feathers';
+import type { Database } from '../../db/database.js';
+import { nowIso } from '../../db/database.js';
+import { BCRYPT_ROUNDS, toPublicUser, type PublicUser, type UserCreate, type UserPatch, type UserQuery, type UserRow } from './users.schema.js';
+
+const DEFAULT_LIMIT = 100;
+
+/**
+ * Storage of users. Authorization happens in the hooks (users.ts); the invariants that must hold
+ * whatever the caller — unique email, at least one enabled owner — are enforced here, inside a
+ * transaction, so two concurrent demotions cannot remove the last owner.
+ */
+export class UsersService {
+  constructor(private readonly db: Database) {}
+
+  async find(params: Params = {}): Promise<Paginated<PublicUser>> {
+    const { $limit = DEFAULT_LIMIT, $skip = 0, ...filters } = (params.query ?? {}) as UserQuery;
+    const base = this.db<UserRow>('users').where((qb) => {
+      if (filters.email !== undefined) qb.where('email', filters.email);
+      if (filters.role !== undefined) qb.where('role', filters.role);
+      if (filters.disabled !== undefined) qb.where('disabled', filters.disabled);
+    });
+    const [{ total }] = await base.clone().count({ total: '*' });
+    const rows = await base.clone().orderBy('created_at').orderBy('id').limit($limit).offset($skip);
+    return { total: Number(total), limit: $limit, skip: $skip, data: rows.map(toPublicUser) };
+  }
+
+  async get(id: Id, _params?: Params): Promise<PublicUser> {
+    return toPublicUser(await this.row(String(id)));
+  }
+
+  async create(data: UserCreate, _params?: Params): Promise<PublicUser> {
+    const at = nowIso();
+    const row: UserRow = {
+      id: crypto.randomUUID(),
+      email: data.email,
+      name: data.name ?? '',
+      password: await bcrypt.hash(data.password, BCRYPT_ROUNDS),
+      role: data.role,
+      disabled: false,
+      unix_username: null,
+      sessions_revoked_at: null,
+      created_at: at,
+      updated_at: at,
+    };
+    try {
+      await this.db('users').insert(row);
+    } catch (error) {
+      if (/UNIQUE/i.test((error as Error).message)) throw new Conflict(`A user with email ${data.email} already exists`);
+      throw error;
+    }
+    return toPublicUser(row);
+  }
+
+  /** `data` has been authorized by the hooks; `old_password` was checked there. */
+  async patch(id: Id, data: UserPatch, _params?: Params): Promise<PublicUser> {
+    const { old_password: _ignored, password, ...fields } = data;
+    const changes: Partial<UserRow> = { ...fields, updated_at: nowIso() };
+    if (password !== undefined) changes.password = await bcrypt.hash(password, BCRYPT_ROUNDS);
+    if (data.disabled === true) changes.sessions_revoked_at = changes.updated_at!;
+    await this.db.transaction(async (trx) => {
+      const before = await trx<UserRow>('users').where('id', String(id)).first();
+      if (!before) throw new NotFound(`No user with id ${id}`);
+      const losesOwner = before.role === 'owner' && !before.disabled && ((data.role && data.role !== 'owner') || data.disabled === true);
+      if (losesOwner) await assertAnotherOwner(trx, before.id);
+      try {
+        await trx('users').where('id', before.id).update(changes);
+      } catch (error) {
+        if (/UNIQUE/i.test((error as Error).message)) throw new Conflict(`A user with email ${data.email} already exists`);
+        throw error;
+      }
+    });
+    return this.get(id);
+  }
+
+  async remove(id: Id, _params?: Params): Promise<PublicUser> {
+    return this.db.transaction(async (trx) => {
+      const before = await trx<UserRow>('users').where('id', String(id)).first();
+      if (!before) throw new NotFound(`No user with id ${id}`);
+      if (before.role === 'owner' && !before.disabled) await assertAnotherOwner(trx, before.id);
+      await trx('users').where('id', before.id).delete();
+      return toPublicUser(before);
+    });
+  }
+
+  /** The stored row including the hash, for the hooks that must check a password. Internal only. */
+  async row(id: string): Promise<UserRow> {
+    const row = await this.db<UserRow>('users').where('id', id).first();
+    if (!row) throw new NotFound(`No user with id ${id}`);
+    return row;
+  }
+}
+
+async function assertAnotherOwner(trx: Database, exceptId: string): Promise<void> {
+  const other = await trx('users').where({ role: 'owner', disabled: false }).whereNot('id', exceptId).first('id');
+  if (!other) throw new Forbidden('This is the last enabled owner: make another user an owner first');
+}

@@ -1,0 +1,35 @@
+import type { AgorConfig } from './config/schema.js';
+
+/** A configuration the daemon must not run with. The message says how to fix it. */
+export class StartupRefusal extends Error {
+  override name = 'StartupRefusal';
+}
+
+export interface StartupFacts {
+  config: AgorConfig;
+  uid: number;
+  userCount: number;
+}
+
+/** Throws when the configured mode cannot be run safely; returns the [SECURITY] warnings otherwise. */
+export function checkStartup({ config, uid, userCount }: StartupFacts): string[] {
+  const { execution } = config;
+  const isolated = execution.unix_user_mode !== 'simple';
+  if (isolated && !execution.worktree_rbac) {
+    throw new StartupRefusal(
+      `execution.unix_user_mode is "${execution.unix_user_mode}" but execution.worktree_rbac is false: Unix isolation needs worktree RBAC to decide who runs where. Set execution.worktree_rbac: true, or unix_user_mode: simple.`,
+    );
+  }
+  if (isolated && uid === 0) {
+    throw new StartupRefusal(
+      `The daemon must not run as root in ${execution.unix_user_mode} mode: run it as the daemon user created by scripts/install-unix-isolation.sh (e.g. \`runuser -u agor -- agor daemon start\`).`,
+    );
+  }
+  const warnings: string[] = [];
+  if (!isolated && execution.allow_web_terminal && (userCount > 1 || execution.worktree_rbac)) {
+    warnings.push(
+      '[SECURITY] The web terminal is enabled in simple mode with more than one user: terminals run as the daemon user and can read its files (database, keys). Use unix_user_mode insulated/strict or set execution.allow_web_terminal: false.',
+    );
+  }
+  return warnings;
+}
