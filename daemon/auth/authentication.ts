@@ -5,6 +5,9 @@ import type { Application } from '../declarations.js';
 import { AgorJwtStrategy, AgorLocalStrategy, ApiKeyStrategy } from './strategies.js';
 import { LoginLimiter } from './login-limiter.js';
 
+/** One address may fail this many times more than one account before it is refused. */
+const ADDRESS_FACTOR = 5;
+
 /** Tokens minted for an API-key login (a socket) name the key, so revoking it ends them too. */
 class AgorAuthenticationService extends AuthenticationService {
   override async getPayload(authResult: AuthenticationResult, params: Params) {
@@ -42,10 +45,14 @@ export function configureAuthentication(app: Application): void {
       expiresIn: config.auth.jwt_ttl,
     },
   } as never);
-  const limiter = new LoginLimiter(config.auth.login_max_failures, config.auth.login_lockout_seconds * 1000);
+  const windowMs = config.auth.login_lockout_seconds * 1000;
+  const limits = {
+    account: new LoginLimiter(config.auth.login_max_failures, windowMs),
+    address: new LoginLimiter(config.auth.login_max_failures * ADDRESS_FACTOR, windowMs),
+  };
   const auth = new AgorAuthenticationService(app as never);
   auth.register('jwt', new AgorJwtStrategy(db));
-  auth.register('apikey', new ApiKeyStrategy(db, limiter));
-  auth.register('local', new AgorLocalStrategy(db, limiter));
+  auth.register('apikey', new ApiKeyStrategy(db, limits.address));
+  auth.register('local', new AgorLocalStrategy(db, limits));
   app.use('authentication' as never, auth as never);
 }

@@ -10,6 +10,12 @@ import { hashApiKey, looksLikeApiKey } from './api-key-format.js';
 import { loadActiveApiKey, loadActiveUser } from './principal.js';
 import type { LoginLimiter } from './login-limiter.js';
 
+/** Failures are counted per account and, with a higher ceiling (people share NATs), per address. */
+export interface LoginLimits {
+  account: LoginLimiter;
+  address: LoginLimiter;
+}
+
 // A cost-12 hash of a random, forgotten string. Unknown emails are compared against it so a
 // wrong password and an unknown account take the same time and give the same answer.
 const DUMMY_HASH = '$2b$12$n3UGHvlMWkJHK5KucnIy..yo84./QCR6GCEDJJ5kS8ph/koQSEb.W';
@@ -90,7 +96,7 @@ export class ApiKeyStrategy extends AuthenticationBaseStrategy {
 export class AgorLocalStrategy extends AuthenticationBaseStrategy {
   constructor(
     private readonly db: Database,
-    private readonly limiter: LoginLimiter,
+    private readonly limits: LoginLimits,
   ) {
     super();
   }
@@ -98,17 +104,19 @@ export class AgorLocalStrategy extends AuthenticationBaseStrategy {
   async authenticate(data: AuthenticationRequest, params: Params): Promise<AuthenticationResult> {
     const email = typeof data.email === 'string' ? data.email.trim().toLowerCase() : '';
     const password = typeof data.password === 'string' ? data.password : '';
-    const keys = [`email:${email}`, `ip:${params.ip ?? 'unknown'}`];
-    const wait = this.limiter.retryAfter(keys);
+    const account = `email:${email}`;
+    const address = `ip:${params.ip ?? 'unknown'}`;
+    const wait = Math.max(this.limits.account.retryAfter([account]), this.limits.address.retryAfter([address]));
     if (wait > 0) throw tooMany(wait);
     const row = email ? await this.db<UserRow>('users').where('email', email).first() : undefined;
     const matches = await bcrypt.compare(password, row?.password ?? DUMMY_HASH);
     if (!row || !matches) {
-      this.limiter.recordFailure(keys);
+      this.limits.account.recordFailure([account]);
+      this.limits.address.recordFailure([address]);
       throw new NotAuthenticated(INVALID_LOGIN);
     }
     if (row.disabled) throw new NotAuthenticated('This account is disabled; ask an admin to enable it');
-    this.limiter.reset(keys[0]!);
+    this.limits.account.reset(account);
     return { authentication: { strategy: 'local' }, user: toPublicUser(row) };
   }
 }
