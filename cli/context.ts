@@ -25,8 +25,8 @@ export class CliError extends Error {
   }
 }
 
-export function runtimeOf(opts: GlobalOptions): Runtime {
-  return loadRuntime({ configFlag: opts.config });
+export function runtimeOf(opts: GlobalOptions, { allowMissingConfig = false } = {}): Runtime {
+  return loadRuntime({ configFlag: opts.config, allowMissingConfig });
 }
 
 interface StoredToken {

@@ -9,7 +9,11 @@ import { registerDaemon } from './commands/daemon.js';
 import { registerLogin } from './commands/login.js';
 import { registerUsers } from './commands/users.js';
 import { registerApiKeys } from './commands/apikeys.js';
+import { registerAudit } from './commands/audit.js';
+import { registerSecrets } from './commands/secrets.js';
 import { registerConfig } from './commands/config.js';
+import { registerRepos, registerWorktrees } from './commands/worktrees.js';
+import { registerSessions } from './commands/sessions.js';
 
 /** One line on stderr a person can act on, and a non-zero exit code. */
 function describe(error: unknown): { message: string; code: number } {
@@ -20,7 +24,8 @@ function describe(error: unknown): { message: string; code: number } {
     return { message: `${e.name}: ${e.message}`, code: 1 };
   }
   const cause = (error as { cause?: { code?: string } })?.cause;
-  if (cause?.code === 'ECONNREFUSED') return { message: 'Cannot reach the daemon: is it running? (agor daemon start)', code: 1 };
+  // undici reports every network failure as "fetch failed", and the Feathers REST client drops its (non-enumerable) cause.
+  if (cause?.code === 'ECONNREFUSED' || (error as Error)?.message === 'fetch failed') return { message: 'Cannot reach the daemon: is it running? (agor daemon start)', code: 1 };
   return { message: (error as Error)?.message ?? String(error), code: 1 };
 }
 
@@ -38,7 +43,12 @@ registerDaemon(program);
 registerLogin(program);
 registerUsers(program);
 registerApiKeys(program);
+registerAudit(program);
+registerSecrets(program);
 registerConfig(program);
+registerRepos(program);
+registerWorktrees(program);
+registerSessions(program);
 
 try {
   await program.parseAsync(process.argv);

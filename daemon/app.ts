@@ -9,6 +9,7 @@ import { errorHandler } from './http/errors.js';
 import { healthRoute, queryCarriesToken, QUERY_TOKEN_MESSAGE, refuseQueryTokens, remoteAddress } from './http/middleware.js';
 import { configureAuthentication } from './auth/authentication.js';
 import { requireAuthentication } from './auth/hooks.js';
+import { auditDenials } from './audit/denials.js';
 import { configureServices } from './services/index.js';
 import { configureChannels } from './channels.js';
 import { VERSION } from './version.js';
@@ -38,7 +39,7 @@ export function createApp(runtime: Runtime, db: Database): Application {
   app.configure(rest());
   app.configure(socketio({ maxHttpBufferSize: BODY_LIMIT_BYTES, serveClient: false }, configureSockets));
 
-  app.hooks({ around: { all: [requireAuthentication] } });
+  app.hooks({ around: { all: [auditDenials, requireAuthentication] } });
   configureServices(app);
   configureAuthentication(app);
   configureChannels(app);

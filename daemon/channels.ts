@@ -1,22 +1,50 @@
 import type { RealTimeConnection } from '@feathersjs/feathers';
-import type { Application } from './declarations.js';
+import type { Application, HookContext } from './declarations.js';
 import { atLeast } from './auth/roles.js';
+import { policyOf } from './rbac/authorize.js';
+import { decide } from './rbac/decide.js';
+import { whereWorktreeVisible } from './rbac/scope.js';
+import type { Tier } from './rbac/tiers.js';
 import type { PublicUser } from './services/users/users.schema.js';
 import type { PublicApiKey } from './services/api-keys/api-keys.schema.js';
 
-const userChannel = (id: string) => `users/${id}`;
+/**
+ * Who hears which event (DESIGN §6). Each signed-in connection is in: its user's channel, the
+ * 'authenticated' channel, 'admins' if admin+, and one channel per worktree it may view.
+ * Events about a worktree and everything in it go only to that worktree's channel. Anything
+ * not published here reaches nobody (default deny).
+ */
+const AUTHENTICATED = 'authenticated';
 const ADMINS = 'admins';
+const WORKTREE_PREFIX = 'worktrees/';
+export const userChannel = (id: string) => `users/${id}`;
+export const worktreeChannel = (id: string) => `${WORKTREE_PREFIX}${id}`;
 
-/** Puts a connection in exactly the channels its user may hear: its own, plus admins' if admin+. */
-function joinChannels(app: Application, connection: RealTimeConnection, user: PublicUser): void {
+type Connection = RealTimeConnection & { user?: PublicUser };
+
+/** Worktree ids `user` may view: the same SQL scope list queries use. */
+async function visibleWorktreeIds(app: Application, user: PublicUser): Promise<Set<string>> {
+  const query = app.get('db')('worktrees as w').select('w.id');
+  whereWorktreeVisible(query, user, policyOf(app), { worktreeId: 'w.id', othersCan: 'w.others_can' });
+  return new Set((await query).map((r: { id: string }) => r.id));
+}
+
+async function joinChannels(app: Application, connection: Connection, user: PublicUser): Promise<void> {
+  connection.user = user;
   app.channel(userChannel(user.id)).join(connection);
+  app.channel(AUTHENTICATED).join(connection);
   if (atLeast(user.role, 'admin')) app.channel(ADMINS).join(connection);
   else app.channel(ADMINS).leave(connection);
+  const visible = await visibleWorktreeIds(app, user);
+  for (const name of app.channels) {
+    if (name.startsWith(WORKTREE_PREFIX) && !visible.has(name.slice(WORKTREE_PREFIX.length))) app.channel(name).leave(connection);
+  }
+  for (const id of visible) app.channel(worktreeChannel(id)).join(connection);
 }
 
 /** Re-evaluates a user's live connections after its role changed. */
-export function refreshUserChannels(app: Application, user: PublicUser): void {
-  for (const connection of app.channel(userChannel(user.id)).connections) joinChannels(app, connection, user);
+export async function refreshUserChannels(app: Application, user: PublicUser): Promise<void> {
+  for (const connection of [...app.channel(userChannel(user.id)).connections]) await joinChannels(app, connection, user);
 }
 
 /** Disconnects every socket of a user (disabled or removed). */
@@ -28,16 +56,52 @@ export function revokeUserConnections(app: Application, userId: string): void {
 }
 
 /**
- * Who hears which event. Anything not published here reaches nobody (default deny), so a new
- * service publishes only once someone decides its audience.
+ * After a worktree's owners or tiers changed (or it was created): every signed-in connection
+ * joins or leaves its channel per decide(), before the event of that change is published.
  */
+export async function reevaluateWorktree(app: Application, worktreeId: string): Promise<void> {
+  const db = app.get('db');
+  const worktree = await db('worktrees').where('id', worktreeId).first('others_can', 'dangerously_allow_session_sharing');
+  const channel = app.channel(worktreeChannel(worktreeId));
+  if (!worktree) return;
+  const owners = new Set((await db('worktree_owners').where('worktree_id', worktreeId).pluck('user_id')) as string[]);
+  for (const connection of app.channel(AUTHENTICATED).connections as Connection[]) {
+    const user = connection.user;
+    if (!user) continue;
+    const facts = { others_can: worktree.others_can as Tier, dangerously_allow_session_sharing: Boolean(worktree.dangerously_allow_session_sharing), isOwner: owners.has(user.id) };
+    if (decide(user, 'worktree.view', { worktree: facts }, policyOf(app)).allow) channel.join(connection);
+    else channel.leave(connection);
+  }
+}
+
+const reevaluateAfter = (idOf: (ctx: HookContext) => string | undefined) => async (ctx: HookContext) => {
+  const id = idOf(ctx);
+  if (id) await reevaluateWorktree(app(ctx), id);
+};
+const app = (ctx: HookContext) => ctx.app as Application;
+
 export function configureChannels(app: Application): void {
-  app.on('login', (authResult: { user?: PublicUser }, { connection }: { connection?: RealTimeConnection }) => {
-    if (connection && authResult.user) joinChannels(app, connection, authResult.user);
+  app.on('login', (authResult: { user?: PublicUser }, { connection }: { connection?: Connection }) => {
+    if (connection && authResult.user) joinChannels(app, connection, authResult.user).catch((e) => console.error('[channels]', e));
   });
-  app.on('logout', (_authResult: unknown, { connection }: { connection?: RealTimeConnection }) => {
-    if (connection) app.channel(app.channels).leave(connection);
+  // Feathers' own logout listener may already have emptied every channel, and app.channel() with
+  // no names throws, which would fail the logout itself.
+  app.on('logout', (_authResult: unknown, { connection }: { connection?: Connection }) => {
+    if (connection && app.channels.length > 0) app.channel(app.channels).leave(connection);
   });
+
+  // Membership follows permission changes before the change's own event goes out.
+  app.service('worktrees').hooks({
+    after: {
+      create: [reevaluateAfter((ctx) => (ctx.result as { id: string }).id)],
+      patch: [reevaluateAfter((ctx) => String(ctx.id))],
+    },
+  });
+  app.service('worktrees/:worktree_id/owners').hooks({
+    after: { create: [reevaluateAfter((ctx) => ctx.params.route?.worktree_id)], remove: [reevaluateAfter((ctx) => ctx.params.route?.worktree_id)] },
+  });
+
+  const inWorktree = (data: unknown) => app.channel(worktreeChannel((data as { worktree_id: string }).worktree_id));
   app.publish(() => undefined);
   app.service('users').publish((user) => [app.channel(ADMINS), app.channel(userChannel((user as PublicUser).id))]);
   // The key itself is shown once, in the create response; events never carry it.
@@ -45,4 +109,17 @@ export function configureChannels(app: Application): void {
     const { key: _key, ...withoutKey } = data as PublicApiKey;
     return app.channel(userChannel(withoutKey.user_id)).send(withoutKey);
   });
+  // Secrets events (name, fingerprint; never a value) go to their owner only.
+  app.service('user-secrets').publish((_data, ctx) => (ctx.params.user ? app.channel(userChannel(ctx.params.user.id)) : undefined));
+  app.service('audit').publish(() => app.channel(ADMINS));
+  app.service('repos').publish(() => app.channel(AUTHENTICATED));
+  app.service('repos').publish('progress', (data) => app.channel(userChannel((data as unknown as { user_id: string }).user_id)));
+  app.service('boards').publish(() => app.channel(AUTHENTICATED));
+  // Worktree records are also administered by admins (records only, never contents).
+  app.service('worktrees').publish((data) => [app.channel(worktreeChannel((data as { id: string }).id)), app.channel(ADMINS)]);
+  app.service('worktrees/:worktree_id/owners').publish((data) => [inWorktree(data), app.channel(ADMINS)]);
+  app.service('sessions').publish(inWorktree);
+  app.service('tasks').publish(inWorktree);
+  app.service('messages').publish(inWorktree);
+  app.service('board-items').publish(inWorktree);
 }

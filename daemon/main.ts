@@ -5,7 +5,8 @@ import { loadRuntime, type Runtime } from './config/load.js';
 import { ensurePrivateDir } from './config/home.js';
 import { openDatabase } from './db/database.js';
 import { createApp } from './app.js';
-import { checkStartup } from './startup-checks.js';
+import { refuseUnsafeStartup, startupWarnings } from './startup-checks.js';
+import { prepareSecretsAtRest } from './crypto/secrets-at-rest.js';
 import { readRunning, removePidfile, writePidfile } from './pidfile.js';
 import type { Application } from './declarations.js';
 
@@ -20,12 +21,15 @@ export interface StartOptions {
   /** Write and own the pidfile (the CLI's daemon; in-process test daemons do not). */
   pidfile?: boolean;
   log?: (line: string) => void;
+  /** Where AGOR_MASTER_SECRET / AGOR_MASTER_SECRET_FILE are read (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Reads config, opens the database, builds the app and listens. Throws with a clear message on refusal. */
-export async function startDaemon(runtime: Runtime, { pidfile = false, log = console.log }: StartOptions = {}): Promise<RunningDaemon> {
+export async function startDaemon(runtime: Runtime, { pidfile = false, log = console.log, env = process.env }: StartOptions = {}): Promise<RunningDaemon> {
   process.umask(0o077);
   const { config, paths } = runtime;
+  refuseUnsafeStartup({ config, uid: process.getuid?.() ?? -1 });
   ensurePrivateDir(paths.home);
   if (pidfile) {
     const running = readRunning(paths.pidFile);
@@ -34,8 +38,10 @@ export async function startDaemon(runtime: Runtime, { pidfile = false, log = con
   const db = await openDatabase(runtime.databaseFile);
   try {
     const [{ count }] = await db('users').count({ count: '*' });
-    for (const warning of checkStartup({ config, uid: process.getuid?.() ?? -1, userCount: Number(count) })) log(warning);
+    for (const warning of startupWarnings({ config, userCount: Number(count) })) log(warning);
+    const secretBox = await prepareSecretsAtRest({ config, db, env, log });
     const app = createApp(runtime, db);
+    app.set('secretBox', secretBox);
     const server: Server = await app.listen(config.daemon.port, config.daemon.host);
     if (!server.listening) {
       await new Promise<void>((resolve, reject) => {

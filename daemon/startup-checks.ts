@@ -5,14 +5,8 @@ export class StartupRefusal extends Error {
   override name = 'StartupRefusal';
 }
 
-export interface StartupFacts {
-  config: AgorConfig;
-  uid: number;
-  userCount: number;
-}
-
-/** Throws when the configured mode cannot be run safely; returns the [SECURITY] warnings otherwise. */
-export function checkStartup({ config, uid, userCount }: StartupFacts): string[] {
+/** Throws when the configured mode cannot be run safely. Runs before anything is created. */
+export function refuseUnsafeStartup({ config, uid }: { config: AgorConfig; uid: number }): void {
   const { execution } = config;
   const isolated = execution.unix_user_mode !== 'simple';
   if (isolated && !execution.worktree_rbac) {
@@ -25,6 +19,12 @@ export function checkStartup({ config, uid, userCount }: StartupFacts): string[]
       `The daemon must not run as root in ${execution.unix_user_mode} mode: run it as the daemon user created by scripts/install-unix-isolation.sh (e.g. \`runuser -u agor -- agor daemon start\`).`,
     );
   }
+}
+
+/** The one-line [SECURITY] warnings for a configuration that runs but trades safety away. */
+export function startupWarnings({ config, userCount }: { config: AgorConfig; userCount: number }): string[] {
+  const { execution } = config;
+  const isolated = execution.unix_user_mode !== 'simple';
   const warnings: string[] = [];
   if (!isolated && execution.allow_web_terminal && (userCount > 1 || execution.worktree_rbac)) {
     warnings.push(

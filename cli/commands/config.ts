@@ -3,7 +3,20 @@ import type { Command } from 'commander';
 import { parse as parseYamlValue } from 'yaml';
 import { parseConfigDocument, validateConfig } from '../../daemon/config/load.js';
 import { writePrivateFile } from '../../daemon/config/home.js';
+import { configSchema } from '../../daemon/config/schema.js';
 import { CliError, runtimeOf, type GlobalOptions } from '../context.js';
+
+/** Whether the schema defines this key, set or not (optional keys such as daemon.public_url have no default). */
+function isSchemaKey(parts: string[]): boolean {
+  let schema: { _zod: { def: { innerType?: unknown; shape?: Record<string, unknown> } } } = configSchema as never;
+  for (const part of parts) {
+    while (schema._zod.def.innerType) schema = schema._zod.def.innerType as never;
+    const shape = schema._zod.def.shape;
+    if (!shape || !Object.hasOwn(shape, part)) return false;
+    schema = shape[part] as never;
+  }
+  return true;
+}
 
 function keyPath(key: string): string[] {
   if (!/^[a-z_]+(\.[a-z_]+)*$/.test(key)) throw new CliError(`"${key}" is not a config key; keys look like daemon.port`);
@@ -22,11 +35,11 @@ export function registerConfig(program: Command): void {
     .action((key: string | undefined, _opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       let value: unknown = runtimeOf(globals).config;
-      for (const part of key ? keyPath(key) : []) {
-        if (value === null || typeof value !== 'object' || !(part in value)) throw new CliError(`Unknown config key "${key}"`);
-        value = (value as Record<string, unknown>)[part];
-      }
-      console.log(typeof value === 'object' || globals.json ? JSON.stringify(value, null, 2) : String(value));
+      const parts = key ? keyPath(key) : [];
+      if (!isSchemaKey(parts)) throw new CliError(`Unknown config key "${key}" (see config.example.yaml for the valid keys)`);
+      for (const part of parts) value = (value as Record<string, unknown> | undefined)?.[part];
+      if (value === undefined) console.log(globals.json ? 'null' : ''); // a known key that is not set and has no default
+      else console.log(typeof value === 'object' || globals.json ? JSON.stringify(value, null, 2) : String(value));
     });
   config
     .command('set <key> <value>')

@@ -15,16 +15,17 @@ export function registerInit(program: Command): void {
   program
     .command('init')
     .description('create AGOR_HOME, its config, JWT key and database, and the first owner')
-    .option('--email <email>', 'email of the first owner (default: <your login>@localhost)')
+    .option('--email <email>', 'email of the first owner (default: <your login>@agor.localhost)')
     .option('--name <name>', 'display name of the first owner')
     .option('--password-stdin', 'read the first owner\'s password from stdin (default: generate one and print it once)')
     .option('--if-missing', 'do nothing when AGOR_HOME is already initialised')
     .action(async (opts: InitOptions, cmd: Command) => {
-      const runtime = runtimeOf(cmd.optsWithGlobals<GlobalOptions>());
+      const runtime = runtimeOf(cmd.optsWithGlobals<GlobalOptions>(), { allowMissingConfig: true });
       if (opts.ifMissing && isInitialised(runtime)) return;
       const password = opts.passwordStdin ? await readStdin() : undefined;
       if (opts.passwordStdin && !password) throw new CliError('--password-stdin given but stdin was empty');
-      const email = opts.email ?? `${os.userInfo().username}@localhost`;
+      // Not "@localhost": email validation requires a dotted domain, and `npm start` runs init without --email.
+      const email = opts.email ?? `${os.userInfo().username}@agor.localhost`;
       const result = await initHome(runtime, { email, password, name: opts.name });
       console.log(`AGOR_HOME ${result.home} ready (config ${runtime.paths.configPath}, database ${runtime.databaseFile})`);
       if (result.owner) {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { AuthenticationService, type AuthenticationResult } from '@feathersjs/authentication';
+import { AuthenticationService, type AuthenticationParams, type AuthenticationResult } from '@feathersjs/authentication';
+import { NotAuthenticated } from '@feathersjs/errors';
 import type { Params } from '@feathersjs/feathers';
 import type { Application } from '../declarations.js';
 import { AgorJwtStrategy, AgorLocalStrategy, ApiKeyStrategy } from './strategies.js';
@@ -13,6 +14,12 @@ class AgorAuthenticationService extends AuthenticationService {
   override async getPayload(authResult: AuthenticationResult, params: Params) {
     const payload = await super.getPayload(authResult, params);
     return authResult.apiKey ? { ...payload, akid: authResult.apiKey.id } : payload;
+  }
+
+  /** Logging out needs a credential; without one Feathers' remove fails with a TypeError (a 500). */
+  override async remove(id: string | null, params?: AuthenticationParams) {
+    if (!params?.authentication) throw new NotAuthenticated('Not authenticated');
+    return super.remove(id, params);
   }
 }
 

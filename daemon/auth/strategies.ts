@@ -9,6 +9,7 @@ import { toPublicUser, type UserRow } from '../services/users/users.schema.js';
 import { hashApiKey, looksLikeApiKey } from './api-key-format.js';
 import { loadActiveApiKey, loadActiveUser } from './principal.js';
 import type { LoginLimiter } from './login-limiter.js';
+import { recordLogin, recordLoginFailure } from '../audit/events.js';
 
 /** Failures are counted per account and, with a higher ceiling (people share NATs), per address. */
 export interface LoginLimits {
@@ -113,10 +114,15 @@ export class AgorLocalStrategy extends AuthenticationBaseStrategy {
     if (!row || !matches) {
       this.limits.account.recordFailure([account]);
       this.limits.address.recordFailure([address]);
+      await recordLoginFailure(this.db, { email, reason: row ? 'wrong_password' : 'unknown_account', userId: row?.id, ip: params.ip });
       throw new NotAuthenticated(INVALID_LOGIN);
     }
-    if (row.disabled) throw new NotAuthenticated('This account is disabled; ask an admin to enable it');
+    if (row.disabled) {
+      await recordLoginFailure(this.db, { email, reason: 'disabled', userId: row.id, ip: params.ip });
+      throw new NotAuthenticated('This account is disabled; ask an admin to enable it');
+    }
     this.limits.account.reset(account);
+    await recordLogin(this.db, row, params.ip);
     return { authentication: { strategy: 'local' }, user: toPublicUser(row) };
   }
 }

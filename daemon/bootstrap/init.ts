@@ -8,6 +8,7 @@ import { UsersService } from '../services/users/users.class.js';
 import { userCreateSchema } from '../services/users/users.schema.js';
 import { parseInput } from '../services/validate.js';
 import { packageRoot } from '../version.js';
+import { appendAudit } from '../audit/chain.js';
 
 export interface InitOptions {
   email: string;
@@ -52,7 +53,8 @@ export async function initHome(runtime: Runtime, options: InitOptions): Promise<
     if (Number(count) === 0) {
       const password = options.password ?? generatePassword();
       const data = parseInput(userCreateSchema, { email: options.email, password, name: options.name, role: 'owner' });
-      await new UsersService(db).create(data);
+      const owner = await new UsersService(db).create(data);
+      await appendAudit(db, { actor: null, actor_label: 'agor init', action: 'user.created', target_type: 'user', target_id: owner.id, details: { email: owner.email, role: owner.role } });
       result.owner = { email: data.email, generatedPassword: options.password ? undefined : password };
     }
   } finally {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { parseDocument, type Document } from 'yaml';
+import path from 'node:path';
+import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type AgorConfig } from './schema.js';
 import { resolveAgorPaths, resolveSqliteFile, type AgorPaths, type PathInputs } from './paths.js';
@@ -13,14 +14,18 @@ export interface Runtime {
   paths: AgorPaths;
   config: AgorConfig;
   databaseFile: string;
+  /** Cloned repos (<dataDir>/repos) and worktrees (<dataDir>/worktrees/<repo>/<name>). */
+  dataDir: string;
 }
 
 /** Parses YAML text into a Document, naming the line of the first syntax error. */
 export function parseConfigDocument(text: string, file: string): Document {
-  const doc = parseDocument(text, { prettyErrors: false });
+  // linePos is only filled in by prettyErrors, which also rewrites the message; count lines ourselves.
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter });
   const [first] = doc.errors;
   if (first) {
-    const pos = first.linePos?.[0];
+    const pos = lineCounter.linePos(first.pos[0]);
     const where = pos ? ` line ${pos.line}, column ${pos.col}` : '';
     throw new ConfigError(`${file}${where}: invalid YAML: ${first.message.split('\n')[0]}`);
   }
@@ -43,9 +48,15 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   }
 }
 
+/** An empty YAML value (`key:` with nothing after it, as config.example.yaml shows unset keys) means "not set". */
+function dropEmpty(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, dropEmpty(v)]));
+}
+
 /** Validates plain data against the schema; throws ConfigError naming every bad key. */
 export function validateConfig(data: unknown, file: string): AgorConfig {
-  const result = configSchema.safeParse(data ?? {});
+  const result = configSchema.safeParse(dropEmpty(data ?? {}));
   if (!result.success) {
     const lines = result.error.issues.map(describeIssue);
     throw new ConfigError(`${file}: ${lines.join('; ')}`);
@@ -65,11 +76,13 @@ export function readConfigFile(file: string): AgorConfig {
 }
 
 /** The single config resolver: where files live, and what config.yaml says. */
-export function loadRuntime(inputs: PathInputs = {}): Runtime {
+export function loadRuntime(inputs: PathInputs & { allowMissingConfig?: boolean } = {}): Runtime {
   const paths = resolveAgorPaths(inputs);
-  if (paths.configExplicit && !fs.existsSync(paths.configPath)) {
+  // A mistyped --config must not silently run on defaults; only `agor init` may create the file.
+  if (paths.configExplicit && !inputs.allowMissingConfig && !fs.existsSync(paths.configPath)) {
     throw new ConfigError(`${paths.configPath}: config file not found (given by --config or AGOR_CONFIG_PATH)`);
   }
   const config = readConfigFile(paths.configPath);
-  return { paths, config, databaseFile: resolveSqliteFile(paths, config.database.url) };
+  const dataDir = path.resolve(paths.home, config.daemon.data_dir ?? 'data');
+  return { paths, config, databaseFile: resolveSqliteFile(paths, config.database.url), dataDir };
 }

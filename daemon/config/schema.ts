@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * The schema of config.yaml. Every key is documented, with its default, in config.example.yaml;
- * config-example.test.ts keeps the two in step. Objects are strict so a misspelt key is an error,
+ * test/cli/config.test.ts keeps the two in step. Objects are strict so a misspelt key is an error,
  * never silently ignored.
  */
 
@@ -18,6 +18,7 @@ export const configSchema = z.strictObject({
       host: z.string().min(1).default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(3030),
       public_url: z.url().optional(),
+      data_dir: z.string().min(1).optional(),
     })
     .prefault({}),
   database: z

@@ -1,8 +1,26 @@
 import type { Application } from '../declarations.js';
 import { configureUsers } from './users/users.js';
 import { configureApiKeys } from './api-keys/api-keys.js';
+import { configureAudit } from './audit/audit.js';
+import { configureUserSecrets } from './user-secrets/user-secrets.js';
+import { configureRepos } from './repos/repos.js';
+import { configureWorktrees } from './worktrees/worktrees.js';
+import { configureWorktreeOwners } from './worktree-owners/worktree-owners.js';
+import { configureSessions } from './sessions/sessions.js';
+import { configureTasks } from './tasks/tasks.js';
+import { configureMessages } from './messages/messages.js';
+import { configureBoards } from './boards/boards.js';
 
 export function configureServices(app: Application): void {
   configureUsers(app);
   configureApiKeys(app);
+  configureAudit(app);
+  configureUserSecrets(app);
+  configureRepos(app);
+  configureWorktrees(app);
+  configureWorktreeOwners(app);
+  configureSessions(app);
+  configureTasks(app);
+  configureMessages(app);
+  configureBoards(app);
 }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { feathers, type Application as ClientApp } from '@feathersjs/feathers';
@@ -62,8 +63,14 @@ export function makeTempHome(prefix = 'agor-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** A real daemon on an ephemeral loopback port, with its own AGOR_HOME and first owner. */
-export async function startTestDaemon(config: Record<string, unknown> = {}): Promise<TestDaemon> {
+/**
+ * A real daemon on an ephemeral loopback port, with its own AGOR_HOME and first owner. `env` is where
+ * it reads its master secret: by default a fresh random one, so secrets are encrypted as in production.
+ */
+export async function startTestDaemon(
+  config: Record<string, unknown> = {},
+  { env = { AGOR_MASTER_SECRET: randomBytes(32).toString('hex') } }: { env?: NodeJS.ProcessEnv } = {},
+): Promise<TestDaemon> {
   const home = makeTempHome();
   const configPath = path.join(home, 'config.yaml');
   const merged = { ...config, daemon: { host: '127.0.0.1', port: 0, ...(config.daemon as object) } };
@@ -71,7 +78,7 @@ export async function startTestDaemon(config: Record<string, unknown> = {}): Pro
   const runtime = loadRuntime({ configFlag: configPath, env: {} });
   await initHome(runtime, OWNER);
   const logs: string[] = [];
-  const daemon = await startDaemon(runtime, { log: (line) => logs.push(line) });
+  const daemon = await startDaemon(runtime, { log: (line) => logs.push(line), env });
   const users = new UsersService(daemon.app.get('db'));
   const sockets: SocketClient[] = [];
 

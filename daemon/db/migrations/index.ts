@@ -1,5 +1,8 @@
 import type { Knex } from 'knex';
 import * as m001 from './001_users_and_api_keys.js';
+import * as m002 from './002_user_secrets.js';
+import * as m003 from './003_audit_events.js';
+import * as m004 from './004_worktrees_sessions.js';
 
 interface Migration {
   name: string;
@@ -8,7 +11,7 @@ interface Migration {
 }
 
 /** Migrations in order. Compiled in, so the bundle needs no migrations directory at run time. */
-const MIGRATIONS: Migration[] = [m001];
+const MIGRATIONS: Migration[] = [m001, m002, m003, m004];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => MIGRATIONS,

@@ -1,6 +1,7 @@
 import { NotAuthenticated } from '@feathersjs/errors';
 import type { Application, HookContext } from '../../declarations.js';
 import { parseInput } from '../validate.js';
+import { auditApiKeyChanges } from '../../audit/service-hooks.js';
 import { ApiKeysService } from './api-keys.class.js';
 import { apiKeyCreateSchema, apiKeyQuerySchema } from './api-keys.schema.js';
 import { apiKeysMethods, apiKeysPath } from './api-keys.shared.js';
@@ -19,6 +20,7 @@ const requireUser = (ctx: HookContext) => {
 export function configureApiKeys(app: Application): void {
   app.use(apiKeysPath, new ApiKeysService(app.get('db')), { methods: [...apiKeysMethods] });
   app.service(apiKeysPath).hooks({
+    around: { create: [auditApiKeyChanges], remove: [auditApiKeyChanges] },
     before: {
       all: [requireUser],
       find: [(ctx) => void (ctx.params.query = parseInput(apiKeyQuerySchema, ctx.params.query ?? {}, 'query'))],

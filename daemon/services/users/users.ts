@@ -4,6 +4,7 @@ import type { Application, HookContext } from '../../declarations.js';
 import { whyCannotGrant, whyCannotManage } from '../../auth/roles.js';
 import { parseInput } from '../validate.js';
 import { revokeUserConnections, refreshUserChannels } from '../../channels.js';
+import { auditUserChanges } from '../../audit/service-hooks.js';
 import { UsersService } from './users.class.js';
 import { userCreateSchema, userPatchSchema, userQuerySchema, type PublicUser, type UserPatch } from './users.schema.js';
 import { usersMethods, usersPath } from './users.shared.js';
@@ -48,6 +49,7 @@ async function authorizePatch(context: HookContext<UsersService>): Promise<void>
 export function configureUsers(app: Application): void {
   app.use(usersPath, new UsersService(app.get('db')), { methods: [...usersMethods] });
   app.service(usersPath).hooks({
+    around: { create: [auditUserChanges], patch: [auditUserChanges], remove: [auditUserChanges] },
     before: {
       // "me" names the caller, so clients need not know their own id.
       all: [(ctx) => void (ctx.id === 'me' && ctx.params.user && (ctx.id = ctx.params.user.id))],
@@ -72,10 +74,10 @@ export function configureUsers(app: Application): void {
     },
     after: {
       patch: [
-        (ctx) => {
+        async (ctx) => {
           const user = ctx.result as PublicUser;
           if (user.disabled) revokeUserConnections(app, user.id);
-          else refreshUserChannels(app, user);
+          else await refreshUserChannels(app, user);
         },
       ],
       remove: [(ctx) => revokeUserConnections(app, (ctx.result as PublicUser).id)],

@@ -1,0 +1,41 @@
+/**
+ * Every action the audit log records, in one place. Add new ones here (the type keeps callers
+ * and the `audit` service's filter honest). Names are `<subject>.<what happened>`.
+ */
+export const AUDIT_ACTIONS = [
+  // authentication and authorization
+  'auth.login',
+  'auth.login_failed',
+  'authz.denied',
+  // users
+  'user.created',
+  'user.removed',
+  'user.role_changed',
+  'user.disabled',
+  'user.enabled',
+  'user.email_changed',
+  'user.password_changed',
+  // API keys
+  'apikey.created',
+  'apikey.revoked',
+  // worktrees and their access (issue 3; written by the worktree services)
+  'worktree.created',
+  'worktree.deleted',
+  'worktree.access_changed',
+  'worktree.break_glass',
+  'owner.added',
+  'owner.removed',
+  'session.shared_fork',
+  // stored credentials (user_secrets)
+  'secret.set',
+  'secret.removed',
+] as const;
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export const AUDIT_DECISIONS = ['allow', 'deny'] as const;
+export type AuditDecision = (typeof AUDIT_DECISIONS)[number];
+
+export function isAuditAction(value: string): value is AuditAction {
+  return (AUDIT_ACTIONS as readonly string[]).includes(value);
+}

@@ -1,0 +1,7 @@
+// The daemon's git module: every git command goes through runGit (runner.ts explains the hardening).
+export { runGit, discoverRepository, type RunGitOptions, type GitProtocol, type GitRepoLocation, type GitResult } from './runner.js';
+export { GitError, UnsafeRepositoryError, ValidationError, WorktreeDirtyError, type GitFailure } from './errors.js';
+export { validateRefName, validateWorktreeName, WORKTREE_NAME_PATTERN } from './names.js';
+export { locateRepository, locateWorktree, listWorktreeRecords, type WorktreeRecord } from './location.js';
+export { cloneRepo, inspectRepo, listBranches, classifyCloneSource, type CloneOptions, type RepoInfo } from './repos.js';
+export { addWorktree, removeWorktree, worktreeIsDirty, worktreeChanges, type AddWorktreeOptions, type AddedWorktree } from './worktrees.js';

@@ -1,0 +1,26 @@
+import type { Knex } from 'knex';
+import type { Database } from '../../db/database.js';
+import { atLeast, type Role } from '../../auth/roles.js';
+
+/**
+ * Which audit events a user may read, as something one SQL condition can express:
+ * - all: admins and owners (global role admin or above);
+ * - worktrees: only events whose worktree_id is in the set (a list or a subquery);
+ * - none: nothing (the service answers Forbidden).
+ */
+export type AuditScope = { kind: 'all' } | { kind: 'worktrees'; worktreeIds: readonly string[] | Knex.QueryBuilder } | { kind: 'none' };
+
+export function auditScopeFor(user: { id: string; role: Role } | undefined, _db: Database): AuditScope {
+  if (user && atLeast(user.role, 'admin')) return { kind: 'all' };
+  // Seam for worktree owners: once worktree_owners exists, return
+  //   { kind: 'worktrees', worktreeIds: db('worktree_owners').select('worktree_id').where('user_id', user.id) }
+  // for users who own at least one worktree, so they read their worktrees' events (break-glass included).
+  return { kind: 'none' };
+}
+
+/** Restricts a query on audit_events to the scope, as one WHERE condition (no filtering after fetching). */
+export function applyAuditScope<Q extends Knex.QueryBuilder>(query: Q, scope: AuditScope): Q {
+  if (scope.kind === 'all') return query;
+  if (scope.kind === 'worktrees') return query.whereIn('worktree_id', scope.worktreeIds as string[]) as Q;
+  return query.whereRaw('1 = 0') as Q;
+}

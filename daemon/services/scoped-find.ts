@@ -1,0 +1,36 @@
+import type { Knex } from 'knex';
+import type { Paginated, Params } from '@feathersjs/feathers';
+import type { Application } from '../declarations.js';
+import { policyOf, subjectOf } from '../rbac/authorize.js';
+import { whereWorktreeVisible } from '../rbac/scope.js';
+import { DEFAULT_PAGE } from './pagination.js';
+
+/**
+ * A page of rows of `table` (which has a worktree_id column) that the caller may view: one SQL
+ * statement joining the worktree, scoped by the same rule decide() applies to single records.
+ * Admin and owner roles get no implicit access here: contents follow ownership and tiers only.
+ */
+export async function findVisible<T>(
+  app: Application,
+  table: string,
+  params: Params,
+  filters: Record<string, unknown>,
+  order: [string, 'asc' | 'desc'][],
+  map: (row: any) => T,
+): Promise<Paginated<T>> {
+  const subject = subjectOf(params);
+  const { $limit = DEFAULT_PAGE, $skip = 0 } = (params.query ?? {}) as { $limit?: number; $skip?: number };
+  const db = app.get('db');
+  const query: Knex.QueryBuilder = db(`${table} as t`)
+    .join('worktrees as w', 'w.id', 't.worktree_id')
+    .select('t.*')
+    .select(db.raw('COUNT(*) OVER () AS total_count'))
+    .limit($limit)
+    .offset($skip);
+  for (const [column, value] of Object.entries(filters)) if (value !== undefined) query.where(`t.${column}`, value as never);
+  for (const [column, direction] of order) query.orderBy(`t.${column}`, direction);
+  whereWorktreeVisible(query, subject, policyOf(app), { worktreeId: 'w.id', othersCan: 'w.others_can' });
+  const rows = await query;
+  const total = rows.length ? Number(rows[0].total_count) : 0;
+  return { total, limit: $limit, skip: $skip, data: rows.map(({ total_count: _t, ...row }: any) => map(row)) };
+}

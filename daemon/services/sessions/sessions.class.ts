@@ -1,0 +1,103 @@
+import crypto from 'node:crypto';
+import { BadRequest, NotFound } from '@feathersjs/errors';
+import type { Id, Paginated, Params } from '@feathersjs/feathers';
+import type { Application } from '../../declarations.js';
+import { nowIso } from '../../db/database.js';
+import { ensureWorktreePermission, subjectOf } from '../../rbac/authorize.js';
+import { findVisible } from '../scoped-find.js';
+import { BUILTIN_AGENTS, toPublicSession, type PublicSession, type SessionCreate, type SessionPatch, type SessionRow } from './sessions.schema.js';
+
+/** Set when a fork/spawn keeps another user's identity (session sharing): logged and audited. */
+export interface CrossIdentityFork {
+  parentId: string;
+  parentCreator: string;
+}
+
+type SessionParams = Params & { crossIdentityFork?: CrossIdentityFork };
+
+export class SessionsService {
+  constructor(private readonly app: Application) {}
+
+  private get db() {
+    return this.app.get('db');
+  }
+
+  async find(params: Params): Promise<Paginated<PublicSession>> {
+    const { worktree_id, created_by, archived } = (params.query ?? {}) as Record<string, unknown>;
+    return findVisible(this.app, 'sessions', params, { worktree_id, created_by, archived }, [['created_at', 'asc'], ['id', 'asc']], toPublicSession);
+  }
+
+  /** The row, after checking the caller may view its worktree (NotFound otherwise). */
+  async visibleRow(id: string, params: Params): Promise<SessionRow> {
+    const row = await this.db<SessionRow>('sessions').where('id', id).first();
+    if (!row) throw new NotFound(`No session with id ${id}`);
+    try {
+      await ensureWorktreePermission(this.app, params, 'worktree.view', row.worktree_id);
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) throw new NotFound(`No session with id ${id}`);
+      throw error;
+    }
+    return row;
+  }
+
+  async get(id: Id, params: Params): Promise<PublicSession> {
+    return toPublicSession(await this.visibleRow(String(id), params));
+  }
+
+  async create(data: SessionCreate, params: SessionParams): Promise<PublicSession> {
+    const subject = subjectOf(params);
+    let worktreeId: string;
+    let agent: string;
+    let createdBy = subject.id;
+    let parent: SessionRow | undefined;
+    if (data.worktree_id !== undefined) {
+      await ensureWorktreePermission(this.app, params, 'session.create', data.worktree_id);
+      worktreeId = data.worktree_id;
+      agent = data.agent!;
+    } else {
+      const parentId = (data.fork_from ?? data.spawn_from)!;
+      parent = await this.visibleRow(parentId, params);
+      const worktree = await ensureWorktreePermission(this.app, params, 'session.fork', parent.worktree_id, parent);
+      worktreeId = parent.worktree_id;
+      agent = data.agent ?? parent.agent;
+      if (Boolean(worktree.dangerously_allow_session_sharing) && parent.created_by !== subject.id) {
+        createdBy = parent.created_by;
+        params.crossIdentityFork = { parentId: parent.id, parentCreator: parent.created_by };
+      }
+    }
+    if (!(BUILTIN_AGENTS as readonly string[]).includes(agent)) {
+      throw new BadRequest(`Invalid data: "agent": unknown agent "${agent}"; known: ${BUILTIN_AGENTS.join(', ')}`, { errors: { agent: 'unknown agent' } });
+    }
+    const at = nowIso();
+    const row: SessionRow = {
+      id: crypto.randomUUID(),
+      worktree_id: worktreeId,
+      agent,
+      title: data.title ?? '',
+      created_by: createdBy,
+      parent_session_id: data.spawn_from ?? null,
+      forked_from: data.fork_from ?? null,
+      resume_handle: null,
+      archived: false,
+      created_at: at,
+      updated_at: at,
+    };
+    await this.db('sessions').insert(row);
+    return toPublicSession(row);
+  }
+
+  async patch(id: Id, data: SessionPatch, params: Params): Promise<PublicSession> {
+    const row = await this.visibleRow(String(id), params);
+    if (data.archived !== undefined) await ensureWorktreePermission(this.app, params, 'session.archive', row.worktree_id, row);
+    if (data.title !== undefined) await ensureWorktreePermission(this.app, params, 'session.prompt', row.worktree_id, row);
+    await this.db('sessions').where('id', row.id).update({ ...data, updated_at: nowIso() });
+    return this.get(row.id, params);
+  }
+
+  async remove(id: Id, params: Params): Promise<PublicSession> {
+    const row = await this.visibleRow(String(id), params);
+    await ensureWorktreePermission(this.app, params, 'session.delete', row.worktree_id, row);
+    await this.db('sessions').where('id', row.id).delete();
+    return toPublicSession(row);
+  }
+}

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { booleanQuery, pageQuery } from '../pagination.js';
+
+/** Agents a session can run; command agents from config join these in the executor issue. */
+export const BUILTIN_AGENTS = ['claude-code', 'codex', 'gemini'] as const;
+
+export interface SessionRow {
+  id: string;
+  worktree_id: string;
+  agent: string;
+  title: string;
+  created_by: string;
+  parent_session_id: string | null;
+  forked_from: string | null;
+  resume_handle: string | null;
+  archived: boolean | number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PublicSession extends Omit<SessionRow, 'archived' | 'resume_handle'> {
+  archived: boolean;
+}
+
+export function toPublicSession(row: SessionRow): PublicSession {
+  const { resume_handle: _r, ...rest } = row;
+  return { ...rest, archived: Boolean(row.archived) };
+}
+
+const agent = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be an agent name such as "claude-code"');
+const title = z.string().trim().max(200);
+
+/**
+ * A new session in a worktree, or a child of an existing one: `fork_from` (a copy that goes its
+ * own way) or `spawn_from` (a sub-session). `created_by` is never accepted: the server sets it.
+ */
+export const sessionCreateSchema = z
+  .strictObject({
+    worktree_id: z.string().min(1).optional(),
+    fork_from: z.string().min(1).optional(),
+    spawn_from: z.string().min(1).optional(),
+    agent: agent.optional(),
+    title: title.optional(),
+  })
+  .superRefine((v, ctx) => {
+    const sources = [v.worktree_id, v.fork_from, v.spawn_from].filter((x) => x !== undefined).length;
+    if (sources !== 1) ctx.addIssue({ code: 'custom', path: ['worktree_id'], message: 'give exactly one of worktree_id, fork_from or spawn_from' });
+    if (v.worktree_id !== undefined && v.agent === undefined) ctx.addIssue({ code: 'custom', path: ['agent'], message: 'is required for a new session' });
+  });
+
+export const sessionPatchSchema = z
+  .strictObject({ title: title.optional(), archived: z.boolean().optional() })
+  .refine((v) => Object.keys(v).length > 0, 'nothing to change');
+
+export const sessionQuerySchema = z.strictObject({
+  worktree_id: z.string().optional(),
+  created_by: z.string().optional(),
+  archived: booleanQuery.optional(),
+  ...pageQuery,
+});
+
+export type SessionCreate = z.output<typeof sessionCreateSchema>;
+export type SessionPatch = z.output<typeof sessionPatchSchema>;

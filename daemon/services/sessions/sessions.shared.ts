@@ -1,0 +1,3 @@
+export const sessionsPath = 'sessions';
+export const sessionsMethods = ['find', 'get', 'create', 'patch', 'remove'] as const;
+export type { PublicSession } from './sessions.schema.js';

@@ -1,0 +1,152 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BadRequest, Conflict, Forbidden, NotFound } from '@feathersjs/errors';
+import type { Id, Paginated, Params } from '@feathersjs/feathers';
+import type { Application } from '../../declarations.js';
+import { nowIso } from '../../db/database.js';
+import { atLeast } from '../../auth/roles.js';
+import { ensureWorktreePermission, policyOf, subjectOf, worktreeNotFound } from '../../rbac/authorize.js';
+import { decide } from '../../rbac/decide.js';
+import { factsOf, loadWorktreeAccess, whereWorktreeVisible } from '../../rbac/scope.js';
+import { addWorktree, listBranches, removeWorktree } from '../../git/index.js';
+import { DEFAULT_PAGE } from '../pagination.js';
+import { PERMISSION_FIELDS, toPublicWorktree, type PublicWorktree, type WorktreeCreate, type WorktreePatch, type WorktreeRow } from './worktrees.schema.js';
+import type { RepoRow } from '../repos/repos.schema.js';
+
+/** Notes a privileged act on the record: callers log it and write the audit event. */
+export interface BreakGlass {
+  worktreeId: string;
+  actorId: string;
+  what: string;
+}
+
+/**
+ * Worktree records and their git worktrees. Admins see every record (to administer it) but no
+ * contents; everyone else sees records they may view. One SQL statement per find.
+ */
+export class WorktreesService {
+  constructor(private readonly app: Application) {}
+
+  private get db() {
+    return this.app.get('db');
+  }
+
+  async find(params: Params): Promise<Paginated<PublicWorktree>> {
+    const subject = subjectOf(params);
+    const { $limit = DEFAULT_PAGE, $skip = 0, repo_id, archived } = (params.query ?? {}) as Record<string, any>;
+    const db = this.db;
+    const query = db('worktrees as w')
+      .select('w.*')
+      .select(db.raw('(SELECT json_group_array(o.user_id) FROM worktree_owners o WHERE o.worktree_id = w.id) AS owners'))
+      .select(db.raw('COUNT(*) OVER () AS total_count'))
+      .orderBy('w.created_at')
+      .orderBy('w.id')
+      .limit($limit)
+      .offset($skip);
+    if (repo_id !== undefined) query.where('w.repo_id', repo_id);
+    if (archived !== undefined) query.where('w.archived', archived);
+    if (!atLeast(subject.role, 'admin')) {
+      whereWorktreeVisible(query, subject, policyOf(this.app), { worktreeId: 'w.id', othersCan: 'w.others_can' });
+    }
+    const rows = await query;
+    const total = rows.length ? Number(rows[0].total_count) : 0;
+    return { total, limit: $limit, skip: $skip, data: rows.map(toPublicWorktree) };
+  }
+
+  async get(id: Id, params: Params): Promise<PublicWorktree> {
+    await ensureWorktreePermission(this.app, params, 'worktree.see_record', String(id));
+    return this.load(String(id));
+  }
+
+  /** The record with its owners, no permission check: for use after one was made. */
+  async load(id: string): Promise<PublicWorktree> {
+    const db = this.db;
+    const row = await db('worktrees as w')
+      .select('w.*')
+      .select(db.raw('(SELECT json_group_array(o.user_id) FROM worktree_owners o WHERE o.worktree_id = w.id) AS owners'))
+      .where('w.id', id)
+      .first();
+    if (!row) throw worktreeNotFound(id);
+    return toPublicWorktree(row);
+  }
+
+  async create(data: WorktreeCreate, params: Params): Promise<PublicWorktree> {
+    const subject = subjectOf(params);
+    if (!atLeast(subject.role, 'member')) throw new Forbidden('Viewers cannot create worktrees');
+    const repo = await this.db<RepoRow>('repos').where('id', data.repo_id).first();
+    if (!repo) throw new BadRequest(`Invalid data: "repo_id": no repo with id ${data.repo_id}`, { errors: { repo_id: 'no such repo' } });
+    const exists = await this.db('worktrees').where({ repo_id: repo.id, name: data.name }).first('id');
+    if (exists) throw new Conflict(`Repo ${repo.name} already has a worktree named ${data.name}`);
+    const worktreePath = path.join(this.app.get('runtime').dataDir, 'worktrees', repo.name, data.name);
+    if (fs.existsSync(worktreePath)) throw new Conflict(`${worktreePath} already exists on disk; remove it or pick another name`);
+    const branch = data.branch ?? data.name;
+    const createBranch = !(await listBranches(repo.path)).includes(branch);
+    fs.mkdirSync(path.dirname(worktreePath), { recursive: true, mode: 0o755 });
+    await addWorktree(repo.path, worktreePath, { branch, createBranch, base: data.base });
+    const at = nowIso();
+    const row: WorktreeRow = {
+      id: crypto.randomUUID(),
+      repo_id: repo.id,
+      name: data.name,
+      path: worktreePath,
+      branch,
+      others_can: data.others_can,
+      others_fs_access: data.others_fs_access,
+      dangerously_allow_session_sharing: data.dangerously_allow_session_sharing,
+      unix_group: null,
+      archived: false,
+      created_by: subject.id,
+      created_at: at,
+      updated_at: at,
+    };
+    try {
+      await this.db.transaction(async (trx) => {
+        await trx('worktrees').insert(row);
+        await trx('worktree_owners').insert({ worktree_id: row.id, user_id: subject.id, added_by: subject.id, added_at: at });
+      });
+    } catch (error) {
+      await removeWorktree(repo.path, worktreePath, { force: true }).catch(() => undefined);
+      throw error;
+    }
+    return this.load(row.id);
+  }
+
+  async patch(id: Id, data: WorktreePatch, params: Params): Promise<PublicWorktree> {
+    const worktreeId = String(id);
+    const touchesPermissions = PERMISSION_FIELDS.some((f) => data[f] !== undefined);
+    if (touchesPermissions) await this.ensurePermissionChange(worktreeId, params);
+    if (data.archived !== undefined) await ensureWorktreePermission(this.app, params, 'worktree.patch', worktreeId);
+    await this.db('worktrees').where('id', worktreeId).update({ ...data, updated_at: nowIso() });
+    return this.load(worktreeId);
+  }
+
+  /**
+   * Owners change permissions; an admin who is not an owner may too, as an explicit break-glass
+   * (recorded by the caller through params.breakGlass).
+   */
+  private async ensurePermissionChange(worktreeId: string, params: Params): Promise<void> {
+    const subject = subjectOf(params);
+    const row = await loadWorktreeAccess(this.db, worktreeId, subject);
+    if (!row) throw worktreeNotFound(worktreeId);
+    const policy = policyOf(this.app);
+    if (decide(subject, 'worktree.change_permissions', { worktree: factsOf(row) }, policy).allow) return;
+    if (decide(subject, 'worktree.break_glass', { worktree: factsOf(row) }, policy).allow) {
+      (params as Params & { breakGlass?: BreakGlass }).breakGlass = { worktreeId, actorId: subject.id, what: 'changed permissions' };
+      return;
+    }
+    await ensureWorktreePermission(this.app, params, 'worktree.change_permissions', worktreeId);
+  }
+
+  async remove(id: Id, params: Params): Promise<PublicWorktree> {
+    const worktreeId = String(id);
+    await ensureWorktreePermission(this.app, params, 'worktree.delete', worktreeId);
+    const before = await this.load(worktreeId);
+    const repo = await this.db<RepoRow>('repos').where('id', before.repo_id).first();
+    if (!repo) throw new NotFound(`Repo of worktree ${worktreeId} is missing`);
+    const force = Boolean((params.query as { force?: boolean } | undefined)?.force);
+    if (fs.existsSync(before.path)) await removeWorktree(repo.path, before.path, { force });
+    await this.db('worktrees').where('id', worktreeId).delete();
+    return before;
+  }
+}
