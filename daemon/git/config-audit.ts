@@ -33,14 +33,8 @@ const PER_NAME_PROGRAMS: ReadonlyArray<{ pattern: RegExp; neutralise: (name: str
     ],
   },
   { pattern: /^merge\.(.+)\.driver$/, neutralise: (n) => [[`merge.${n}.driver`, 'false']] },
-  {
-    // Commands run "on the remote side", which for a local or file:// remote is this machine.
-    pattern: /^remote\.(.+)\.(uploadpack|receivepack)$/,
-    neutralise: (n) => [
-      [`remote.${n}.uploadpack`, 'git-upload-pack'],
-      [`remote.${n}.receivepack`, 'git-receive-pack'],
-    ],
-  },
+  // remote.<x>.uploadpack/receivepack are not here: git keeps the first value it reads, so a
+  // later one cannot win. runGit passes --upload-pack/--receive-pack on the command line instead.
   {
     pattern: /^trailer\.(.+)\.(command|cmd)$/,
     neutralise: (n) => [

@@ -5,7 +5,7 @@
 // through the git module: no planted program may run (a marker file per program proves it).
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -13,7 +13,7 @@ import { GitError, UnsafeRepositoryError, ValidationError, WorktreeDirtyError } 
 import { cloneRepo, inspectRepo, listBranches } from './repos.js';
 import { runGit } from './runner.js';
 import { addWorktree, removeWorktree, worktreeIsDirty } from './worktrees.js';
-import { cleanupTempDirs, clearRan, commitFiles, evilProgram, isRoot, makeRepo, plainGit, plainGitTry, plantHooks, ranPrograms, tempDir } from './test-support.js';
+import { cleanupTempDirs, clearRan, commitFiles, evilProgram, isRoot, makeRepo, plainEnv, plainGit, plainGitTry, plantHooks, ranPrograms, tempDir } from './test-support.js';
 
 after(cleanupTempDirs);
 
@@ -88,7 +88,7 @@ async function exercise(fx: Fixture): Promise<Record<string, Outcome>> {
   await step('worktreeIsDirty victim', () => worktreeIsDirty(fx.repo, fx.victim));
   await step('status (discovered)', () => runGit(['status', '--porcelain'], { cwd: wt }));
   await step('status victim (discovered)', () => runGit(['status', '--porcelain'], { cwd: fx.victim }));
-  fs.writeFileSync(path.join(wt, 'a.txt'), 'changed by the daemon\n');
+  if (fs.existsSync(wt)) fs.writeFileSync(path.join(wt, 'a.txt'), 'changed by the daemon\n');
   await step('diff', () => runGit(['diff'], { cwd: wt }));
   await step('log -p', () => runGit(['log', '-p', '-2'], { cwd: fx.repo }));
   await step('show', () => runGit(['show', 'HEAD'], { cwd: fx.repo }));
@@ -212,10 +212,10 @@ const vectors: Vector[] = [
       setConfig(fx, 'diff.t.command', evilProgram(fx.markers, 'diff-command'));
     },
     control: (fx) => {
-      fs.writeFileSync(path.join(fx.victim, 'a.txt'), 'control\n');
+      fs.writeFileSync(path.join(fx.victim, 'a.txt'), 'control\n'); // diff=t: the driver's command
+      fs.writeFileSync(path.join(fx.victim, 'data.dat'), 'control\n'); // no diff driver: diff.external
       plainGitTry(fx.victim, ['diff']);
-      plainGitTry(fx.victim, ['-c', 'diff.t.command=', 'diff']);
-      plainGitTry(fx.victim, ['checkout', '--', 'a.txt']);
+      plainGitTry(fx.victim, ['checkout', '--', 'a.txt', 'data.dat']);
       return ['diff-command', 'diff-external'];
     },
   },
@@ -307,7 +307,7 @@ const vectors: Vector[] = [
     control: (fx) => {
       bumpMtimes(fx.victim);
       plainGitTry(fx.victim, ['status']);
-      return ['gitfile-clean', 'gitfile-fsmonitor'];
+      return ['gitfile-fsmonitor'];
     },
   },
   {
@@ -330,7 +330,8 @@ describe('planted git configuration does not run', () => {
       const fx = fixture();
       vector.plant(fx);
       const expected = vector.control(fx);
-      assert.deepEqual(ranPrograms(fx.markers), expected, 'control: plain git runs the planted programs');
+      const ran = ranPrograms(fx.markers);
+      for (const program of expected) assert.ok(ran.includes(program), `control: plain git runs ${program} (ran: ${ran.join(', ')})`);
       clearRan(fx.markers);
       // Put back what the control touched, so the daemon sees the planted state only.
       for (const ctl of ['ctl']) if (fs.existsSync(path.join(fx.wts, ctl))) plainGitTry(fx.repo, ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', 'worktree', 'remove', '--force', path.join(fx.wts, ctl)]);
@@ -352,16 +353,18 @@ describe('planted git configuration does not run', () => {
   it('credential helpers and askpass are not consulted', async () => {
     const fx = fixture();
     setConfig(fx, 'credential.helper', `!${evilProgram(fx.markers, 'credential-helper')}`);
-    setConfig(fx, 'credential.http://127.0.0.1.helper', `!${evilProgram(fx.markers, 'url-credential-helper')}`);
     setConfig(fx, 'core.askPass', evilProgram(fx.markers, 'askpass'));
     const server = http.createServer((_req, res) => {
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="x"' });
       res.end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/repo.git`;
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const url = `${base}/repo.git`;
+    setConfig(fx, `credential.${base}.helper`, `!${evilProgram(fx.markers, 'url-credential-helper')}`);
     try {
-      plainGitTry(fx.repo, ['ls-remote', url]);
+      // Asynchronously: this process serves the HTTP requests.
+      await new Promise<void>((resolve) => execFile('git', ['ls-remote', url], { cwd: fx.repo, env: plainEnv(), timeout: 20_000 }, () => resolve()));
       assert.deepEqual(ranPrograms(fx.markers), ['askpass', 'credential-helper', 'url-credential-helper'], 'control');
       clearRan(fx.markers);
       await assert.rejects(runGit(['ls-remote', url], { cwd: fx.repo, allowProtocols: ['http'] }), GitError);
@@ -386,7 +389,7 @@ describe('configuration git cannot be made to ignore is refused', () => {
       plant(fx, included);
       if (!what.includes('onbranch')) {
         plainGitTry(fx.repo, ['status']);
-        assert.deepEqual(ranPrograms(fx.markers), ['included-fsmonitor'], 'control');
+        assert.ok(ranPrograms(fx.markers).includes('included-fsmonitor'), 'control');
         clearRan(fx.markers);
       }
       const out = await exercise(fx);

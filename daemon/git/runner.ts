@@ -18,7 +18,7 @@
  *    Tests plant each one and prove it does not run.
  * 3. What `-c` cannot reach, handled before every command (config-audit.ts):
  *    - per-name programs (filter.<x>.clean/smudge/process, diff.<x>.textconv/command,
- *      merge.<x>.driver, remote.<x>.uploadpack/receivepack, trailer.<x>.command): the repository's
+ *      merge.<x>.driver, trailer.<x>.command/cmd, submodule.<x>.update=!cmd): the repository's
  *      effective config is listed with `git config --list --show-origin` and each name found is
  *      pinned to a harmless value (filters to "", textconv to cat, ...) through GIT_CONFIG_COUNT.
  *    - include.path / includeIf: `-c` cannot unset them, and their target can be anywhere, even
@@ -31,6 +31,9 @@
  *      agents ARE the daemon user; there is no boundary to defend there, DESIGN §3.)
  *    - `diff.external` cannot be unset by `-c` (an empty value makes `git diff` fail), and only
  *      `git diff` honours it: runGit adds `--no-ext-diff` to every `git diff`.
+ *    - remote.<x>.uploadpack/receivepack keep the FIRST value read, so `-c` loses to the repo:
+ *      runGit adds `--upload-pack=git-upload-pack` to fetch/pull/ls-remote and
+ *      `--receive-pack=git-receive-pack` to push (a local or file:// remote runs them here).
  * 4. Git never discovers a repository by itself: GIT_DIR, GIT_COMMON_DIR and GIT_WORK_TREE are
  *    pinned. A worktree's `.git` file and its admin dir's `commondir` file are writable by whoever
  *    works there, and would otherwise point git at a repository of their making. Worktree
@@ -94,7 +97,12 @@ function checkArgs(args: readonly string[]): string[] {
     throw new ValidationError(`runGit: "${sub}" is not a git subcommand the daemon runs (global options and aliases are refused)`);
   }
   // Only porcelain `git diff` honours diff.external, which `-c` cannot switch off.
-  return sub === 'diff' ? ['diff', '--no-ext-diff', ...args.slice(1)] : [...args];
+  if (sub === 'diff') return ['diff', '--no-ext-diff', ...args.slice(1)];
+  // remote.<x>.uploadpack/receivepack: the FIRST value git reads wins, so `-c` cannot override a
+  // repository's; the command-line option does. (For a local or file:// remote it runs here.)
+  if (sub === 'fetch' || sub === 'pull' || sub === 'ls-remote') return [sub, '--upload-pack=git-upload-pack', ...args.slice(1)];
+  if (sub === 'push') return [sub, '--receive-pack=git-receive-pack', ...args.slice(1)];
+  return [...args];
 }
 
 /**

@@ -50,3 +50,18 @@ export async function ensureWorktreePermission(
 export function mayView(app: Application, subject: Subject, row: WorktreeAccessRow): boolean {
   return decide(subject, 'worktree.view', { worktree: factsOf(row) }, policyOf(app)).allow;
 }
+
+/**
+ * For records inside a worktree (sessions, tasks, messages, board items): the caller must be able
+ * to view the worktree, and when it cannot, the record is "not found" under its own name, exactly
+ * as if the id did not exist.
+ */
+export async function ensureRecordVisible(app: Application, params: Params, worktreeId: string, notFoundMessage: string): Promise<void> {
+  try {
+    await ensureWorktreePermission(app, params, 'worktree.view', worktreeId);
+  } catch (error) {
+    // The record exists, so its worktree does: a NotFound here is always a denial.
+    if (error instanceof NotFound) throw auditedDenial(new NotFound(notFoundMessage), { worktree_id: worktreeId, reason: 'no access' });
+    throw error;
+  }
+}

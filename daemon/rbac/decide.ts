@@ -99,7 +99,14 @@ export function decide(subject: Subject, action: Action, resource: Resource, pol
   if (action === 'worktree.break_glass') {
     return isAdmin ? ALLOW : { allow: false, notFound: !canView, reason: 'only admins and owners may take over a worktree' };
   }
-  if (!canView) return { allow: false, notFound: true, reason: 'not found' };
+  if (!canView) {
+    // Admins see every worktree record, so for them an act on the worktree itself is refused, not
+    // "missing" (they just listed it); its sessions and what is in them stay invisible (404).
+    if (isAdmin && action !== 'worktree.view' && !resource.session) {
+      return { allow: false, notFound: false, reason: `admins see this worktree's record but have no access to it; ${action} needs ownership (make yourself an owner, which is audited) or a tier` };
+    }
+    return { allow: false, notFound: true, reason: 'not found' };
+  }
   if (worktree.isOwner) return ALLOW;
 
   const needed = requiredTier(action, subject, resource);

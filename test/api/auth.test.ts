@@ -6,7 +6,7 @@ import { startTestDaemon, OWNER, waitFor, type TestDaemon } from '../helpers/dae
 let d: TestDaemon;
 
 before(async () => {
-  d = await startTestDaemon({ auth: { login_max_failures: 3, login_lockout_seconds: 2 } });
+  d = await startTestDaemon({ auth: { login_max_failures: 3, login_lockout_seconds: 6 } });
 });
 after(() => d.stop());
 
@@ -58,7 +58,7 @@ describe('authentication', () => {
     assert.ok(Number(limited.headers.get('retry-after')) >= 1);
     // Even the right password is refused while the account is locked.
     assert.equal(await status(d.login(user.email, user.password)), 'TooManyRequests');
-    await new Promise((r) => setTimeout(r, 2100));
+    await new Promise((r) => setTimeout(r, 6100));
     assert.equal(typeof (await d.login(user.email, user.password)), 'string');
   });
 

@@ -4,7 +4,7 @@ import type { Id, Paginated, Params } from '@feathersjs/feathers';
 import type { Application } from '../../declarations.js';
 import { nowIso } from '../../db/database.js';
 import { atLeast } from '../../auth/roles.js';
-import { ensureWorktreePermission, subjectOf } from '../../rbac/authorize.js';
+import { ensureRecordVisible, ensureWorktreePermission, subjectOf } from '../../rbac/authorize.js';
 import { findVisible } from '../scoped-find.js';
 import { DEFAULT_PAGE } from '../pagination.js';
 import type { BoardItemCreate, BoardItemRow, BoardRow } from './boards.schema.js';
@@ -76,12 +76,7 @@ export class BoardItemsService {
   private async visibleItem(id: string, params: Params): Promise<BoardItemRow> {
     const item = await this.db<BoardItemRow>('board_items').where('id', id).first();
     if (!item) throw new NotFound(`No board item with id ${id}`);
-    try {
-      await ensureWorktreePermission(this.app, params, 'worktree.view', item.worktree_id);
-    } catch (error) {
-      if ((error as { code?: number }).code === 404) throw new NotFound(`No board item with id ${id}`);
-      throw error;
-    }
+    await ensureRecordVisible(this.app, params, item.worktree_id, `No board item with id ${id}`);
     return item;
   }
 

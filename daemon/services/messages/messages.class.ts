@@ -2,7 +2,7 @@ import { NotFound } from '@feathersjs/errors';
 import type { Id, Paginated, Params } from '@feathersjs/feathers';
 import type { Application } from '../../declarations.js';
 import { nowIso } from '../../db/database.js';
-import { ensureWorktreePermission } from '../../rbac/authorize.js';
+import { ensureRecordVisible } from '../../rbac/authorize.js';
 import { findVisible } from '../scoped-find.js';
 import { toPublicMessage, type MessageCreate, type MessageRow, type PublicMessage } from './messages.schema.js';
 import type { TaskRow } from '../tasks/tasks.schema.js';
@@ -22,12 +22,7 @@ export class MessagesService {
   async get(id: Id, params: Params): Promise<PublicMessage> {
     const row = await this.db<MessageRow>('messages').where('id', Number(id)).first();
     if (!row) throw new NotFound(`No message with id ${id}`);
-    try {
-      await ensureWorktreePermission(this.app, params, 'worktree.view', row.worktree_id);
-    } catch (error) {
-      if ((error as { code?: number }).code === 404) throw new NotFound(`No message with id ${id}`);
-      throw error;
-    }
+    await ensureRecordVisible(this.app, params, row.worktree_id, `No message with id ${id}`);
     return toPublicMessage(row);
   }
 

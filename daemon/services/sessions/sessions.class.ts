@@ -3,7 +3,7 @@ import { BadRequest, NotFound } from '@feathersjs/errors';
 import type { Id, Paginated, Params } from '@feathersjs/feathers';
 import type { Application } from '../../declarations.js';
 import { nowIso } from '../../db/database.js';
-import { ensureWorktreePermission, subjectOf } from '../../rbac/authorize.js';
+import { ensureRecordVisible, ensureWorktreePermission, subjectOf } from '../../rbac/authorize.js';
 import { findVisible } from '../scoped-find.js';
 import { BUILTIN_AGENTS, toPublicSession, type PublicSession, type SessionCreate, type SessionPatch, type SessionRow } from './sessions.schema.js';
 
@@ -31,12 +31,7 @@ export class SessionsService {
   async visibleRow(id: string, params: Params): Promise<SessionRow> {
     const row = await this.db<SessionRow>('sessions').where('id', id).first();
     if (!row) throw new NotFound(`No session with id ${id}`);
-    try {
-      await ensureWorktreePermission(this.app, params, 'worktree.view', row.worktree_id);
-    } catch (error) {
-      if ((error as { code?: number }).code === 404) throw new NotFound(`No session with id ${id}`);
-      throw error;
-    }
+    await ensureRecordVisible(this.app, params, row.worktree_id, `No session with id ${id}`);
     return row;
   }
 

@@ -3,7 +3,7 @@ import { Conflict, NotFound } from '@feathersjs/errors';
 import type { Id, Paginated, Params } from '@feathersjs/feathers';
 import type { Application } from '../../declarations.js';
 import { nowIso } from '../../db/database.js';
-import { ensureWorktreePermission, subjectOf } from '../../rbac/authorize.js';
+import { ensureRecordVisible, ensureWorktreePermission, subjectOf } from '../../rbac/authorize.js';
 import { findVisible } from '../scoped-find.js';
 import type { TaskCreate, TaskRow } from './tasks.schema.js';
 
@@ -26,12 +26,7 @@ export class TasksService {
   private async visibleRow(id: string, params: Params): Promise<TaskRow> {
     const row = await this.db<TaskRow>('tasks').where('id', id).first();
     if (!row) throw new NotFound(`No task with id ${id}`);
-    try {
-      await ensureWorktreePermission(this.app, params, 'worktree.view', row.worktree_id);
-    } catch (error) {
-      if ((error as { code?: number }).code === 404) throw new NotFound(`No task with id ${id}`);
-      throw error;
-    }
+    await ensureRecordVisible(this.app, params, row.worktree_id, `No task with id ${id}`);
     return row;
   }
 

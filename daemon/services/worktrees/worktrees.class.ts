@@ -36,19 +36,28 @@ export class WorktreesService {
     const subject = subjectOf(params);
     const { $limit = DEFAULT_PAGE, $skip = 0, repo_id, archived } = (params.query ?? {}) as Record<string, any>;
     const db = this.db;
-    const query = db('worktrees as w')
+    /** The worktrees this caller may list, under `alias`: filters plus the view rule. */
+    const listed = (alias: string) => {
+      const q = db(`worktrees as ${alias}`);
+      if (repo_id !== undefined) q.where(`${alias}.repo_id`, repo_id);
+      if (archived !== undefined) q.where(`${alias}.archived`, archived);
+      if (!atLeast(subject.role, 'admin')) {
+        whereWorktreeVisible(q, subject, policyOf(this.app), { worktreeId: `${alias}.id`, othersCan: `${alias}.others_can` });
+      }
+      return q;
+    };
+    // Still ONE statement, but the page is picked on narrow rows first and only its rows get their
+    // full columns and owners; a window COUNT over the wide rows made SQLite build the owners
+    // list of every visible worktree before the limit.
+    const page = listed('p').select('p.id', 'p.created_at').orderBy('p.created_at').orderBy('p.id').limit($limit).offset($skip).as('pg');
+    const query = db
+      .from(page)
+      .join('worktrees as w', 'w.id', 'pg.id')
       .select('w.*')
       .select(db.raw('(SELECT json_group_array(o.user_id) FROM worktree_owners o WHERE o.worktree_id = w.id) AS owners'))
-      .select(db.raw('COUNT(*) OVER () AS total_count'))
-      .orderBy('w.created_at')
-      .orderBy('w.id')
-      .limit($limit)
-      .offset($skip);
-    if (repo_id !== undefined) query.where('w.repo_id', repo_id);
-    if (archived !== undefined) query.where('w.archived', archived);
-    if (!atLeast(subject.role, 'admin')) {
-      whereWorktreeVisible(query, subject, policyOf(this.app), { worktreeId: 'w.id', othersCan: 'w.others_can' });
-    }
+      .select(listed('c').count('*').as('total_count'))
+      .orderBy('pg.created_at')
+      .orderBy('pg.id');
     const rows = await query;
     const total = rows.length ? Number(rows[0].total_count) : 0;
     return { total, limit: $limit, skip: $skip, data: rows.map(toPublicWorktree) };
