@@ -60,3 +60,17 @@ export async function auditApiKeyChanges(context: HookContext, next: NextFunctio
     await appendAudit(db, { ...base, action: 'apikey.revoked', details });
   }
 }
+
+/** Around hook for user-secrets create / patch / remove: the name and kind, never the value. */
+export async function auditSecretChanges(context: HookContext, next: NextFunction): Promise<void> {
+  await next();
+  if (!['create', 'patch', 'remove'].includes(context.method)) return;
+  const secret = context.result as { id: string; name: string; kind: string };
+  await appendAudit(context.app.get('db'), {
+    ...auditActor(context.params.user),
+    action: context.method === 'remove' ? 'secret.removed' : 'secret.set',
+    target_type: 'user_secret',
+    target_id: secret.id,
+    details: { name: secret.name, kind: secret.kind },
+  });
+}

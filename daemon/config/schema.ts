@@ -11,6 +11,9 @@ const duration = z
   .union([z.number().int().positive(), z.string().regex(/^\d+\s*(s|m|h|d)$/, 'a duration such as "30m", "12h" or "7d"')]);
 
 export const UNIX_USER_MODES = ['simple', 'insulated', 'strict'] as const;
+export type UnixUserMode = (typeof UNIX_USER_MODES)[number];
+
+const absolutePath = z.string().regex(/^\/[^\0]*$/, 'an absolute path');
 
 export const configSchema = z.strictObject({
   daemon: z
@@ -42,6 +45,9 @@ export const configSchema = z.strictObject({
       unix_user_mode: z.enum(UNIX_USER_MODES).default('simple'),
       executor_unix_user: z.string().regex(/^agor_[a-z0-9_]{1,24}$/, 'a user name matching agor_[a-z0-9_]{1,24}').default('agor_executor'),
       allow_web_terminal: z.boolean().default(true),
+      priv_path: absolutePath.default('/usr/local/libexec/agor/agor-priv'),
+      sudo_path: absolutePath.default('/usr/bin/sudo'),
+      stop_grace_seconds: z.number().positive().max(300).default(5),
     })
     .prefault({}),
   security: z

@@ -28,13 +28,13 @@ interface Fixture {
   victimAdmin: string;
 }
 
-const ATTRIBUTES = '*.txt filter=x diff=t merge=m\n*.dat filter=p\n';
+const ATTRIBUTES = '*.txt filter=x diff=t merge=m\n*.dat filter=p\n*.odd filter=We=ird.Name diff=We=ird.Name\n';
 
 function fixture(): Fixture {
   const root = tempDir();
   const markers = path.join(root, 'm');
   fs.mkdirSync(path.join(markers, 'ran'), { recursive: true });
-  const src = makeRepo(path.join(root, 'src'), { '.gitattributes': ATTRIBUTES, 'a.txt': 'a\n', 'data.dat': 'd\n' });
+  const src = makeRepo(path.join(root, 'src'), { '.gitattributes': ATTRIBUTES, 'a.txt': 'a\n', 'data.dat': 'd\n', 'x.odd': 'odd\n' });
   plainGit(src, 'branch', 'existing');
   plainGit(src, 'checkout', '-q', '-b', 'side1');
   commitFiles(src, { 'a.txt': 'side one\n' }, 'side1');
@@ -92,6 +92,7 @@ async function exercise(fx: Fixture): Promise<Record<string, Outcome>> {
   await step('diff', () => runGit(['diff'], { cwd: wt }));
   await step('log -p', () => runGit(['log', '-p', '-2'], { cwd: fx.repo }));
   await step('show', () => runGit(['show', 'HEAD'], { cwd: fx.repo }));
+  await step('log -p x.odd', () => runGit(['log', '-p', '--all', '--', 'x.odd'], { cwd: fx.repo }));
   await step('commit', () => runGit(['commit', '-q', '-am', 'daemon commit', '--trailer', 'sign: daemon'], { cwd: wt }));
   await step('commit without message', () => runGit(['commit', '--allow-empty'], { cwd: wt }));
   await step('fetch origin', () => runGit(['fetch', '-q', 'origin'], { cwd: fx.repo, allowProtocols: ['file'] }));
@@ -110,7 +111,7 @@ async function exercise(fx: Fixture): Promise<Record<string, Outcome>> {
 
 const MUST_SUCCEED = [
   'inspectRepo', 'listBranches', 'addWorktree new branch', 'addWorktree existing branch', 'worktreeIsDirty', 'worktreeIsDirty victim',
-  'status (discovered)', 'diff', 'log -p', 'show', 'commit', 'fetch origin', 'addWorktree side1', 'removeWorktree forced',
+  'status (discovered)', 'diff', 'log -p', 'show', 'log -p x.odd', 'commit', 'fetch origin', 'addWorktree side1', 'removeWorktree forced',
   'removeWorktree clean', 'removeWorktree side', 'clone',
 ];
 
@@ -195,6 +196,18 @@ const vectors: Vector[] = [
     control: (fx) => {
       plainGitTry(fx.repo, ['worktree', 'add', '-q', '-b', 'ctl', path.join(fx.wts, 'ctl')]);
       return ['process-filter'];
+    },
+  },
+  {
+    name: 'a filter and textconv whose driver name holds "=", "." and capitals',
+    plant: (fx) => {
+      setConfig(fx, 'filter.We=ird.Name.smudge', evilProgram(fx.markers, 'odd-smudge'));
+      setConfig(fx, 'diff.We=ird.Name.textconv', evilProgram(fx.markers, 'odd-textconv'));
+    },
+    control: (fx) => {
+      plainGitTry(fx.repo, ['worktree', 'add', '-q', '-b', 'ctl', path.join(fx.wts, 'ctl')]);
+      plainGitTry(fx.repo, ['log', '-p', '--all', '--', 'x.odd']);
+      return ['odd-smudge', 'odd-textconv'];
     },
   },
   {

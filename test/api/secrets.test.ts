@@ -240,3 +240,15 @@ describe('user-secrets: at rest', () => {
     assert.equal((await rowsOf(gone.id)).length, 0);
   });
 });
+
+describe('audit of secrets', () => {
+  it('setting and removing a secret leave audit events naming it, never its value', async () => {
+    const me = await caller('member');
+    const secret = value('audited');
+    const created = (await me.secrets.create({ name: 'AUDITED_VAR', value: secret })) as PublicUserSecret;
+    await me.secrets.remove(created.id);
+    const rows = await d.app.get('db')('audit_events').where({ target_id: created.id }).orderBy('seq');
+    assert.deepEqual(rows.map((r: { action: string }) => r.action), ['secret.set', 'secret.removed']);
+    assert.ok(rows.every((r: { actor: string; details: string }) => r.actor === me.id && r.details.includes('AUDITED_VAR') && !r.details.includes(secret)));
+  });
+});

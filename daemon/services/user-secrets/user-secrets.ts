@@ -1,3 +1,4 @@
+import { auditSecretChanges } from '../../audit/service-hooks.js';
 import { NotAuthenticated } from '@feathersjs/errors';
 import type { Application, HookContext } from '../../declarations.js';
 import { secretBoxOf } from '../../crypto/secrets-at-rest.js';
@@ -20,6 +21,7 @@ const requireUser = (ctx: HookContext) => {
 export function configureUserSecrets(app: Application): void {
   app.use(userSecretsPath, new UserSecretsService(app.get('db'), () => secretBoxOf(app)), { methods: [...userSecretsMethods] });
   app.service(userSecretsPath).hooks({
+    around: { all: [auditSecretChanges] },
     before: {
       all: [requireUser],
       find: [(ctx) => void (ctx.params.query = parseInput(userSecretQuerySchema, ctx.params.query ?? {}, 'query'))],
