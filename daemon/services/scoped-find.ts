@@ -21,15 +21,20 @@ export async function findVisible<T>(
   const subject = subjectOf(params);
   const { $limit = DEFAULT_PAGE, $skip = 0 } = (params.query ?? {}) as { $limit?: number; $skip?: number };
   const db = app.get('db');
-  const query: Knex.QueryBuilder = db(`${table} as t`)
-    .join('worktrees as w', 'w.id', 't.worktree_id')
+  /** Rows of `table` this caller may see, under `alias`: filters plus the view rule of decide(). */
+  const visible = (alias: string, worktreeAlias: string) => {
+    const q: Knex.QueryBuilder = db(`${table} as ${alias}`).join(`worktrees as ${worktreeAlias}`, `${worktreeAlias}.id`, `${alias}.worktree_id`);
+    for (const [column, value] of Object.entries(filters)) if (value !== undefined) q.where(`${alias}.${column}`, value as never);
+    return whereWorktreeVisible(q, subject, policyOf(app), { worktreeId: `${worktreeAlias}.id`, othersCan: `${worktreeAlias}.others_can` });
+  };
+  // One statement: the page, plus the total as an uncorrelated scalar subquery (SQLite runs it
+  // once). A window COUNT would materialise every visible row, message bodies included.
+  const query = visible('t', 'w')
     .select('t.*')
-    .select(db.raw('COUNT(*) OVER () AS total_count'))
+    .select(visible('c', 'cw').count('*').as('total_count'))
     .limit($limit)
     .offset($skip);
-  for (const [column, value] of Object.entries(filters)) if (value !== undefined) query.where(`t.${column}`, value as never);
   for (const [column, direction] of order) query.orderBy(`t.${column}`, direction);
-  whereWorktreeVisible(query, subject, policyOf(app), { worktreeId: 'w.id', othersCan: 'w.others_can' });
   const rows = await query;
   const total = rows.length ? Number(rows[0].total_count) : 0;
   return { total, limit: $limit, skip: $skip, data: rows.map(({ total_count: _t, ...row }: any) => map(row)) };

@@ -29,6 +29,7 @@ export async function up(knex: Knex): Promise<void> {
     t.string('updated_at', 32).notNullable();
     t.unique(['repo_id', 'name']);
     t.index(['others_can']);
+    t.index(['created_at', 'id']); // list order of worktrees.find
   });
   await knex.schema.createTable('worktree_owners', (t) => {
     t.string('worktree_id', 36).notNullable().references('worktrees.id').onDelete('CASCADE');
