@@ -3,7 +3,7 @@
 // and what it guarantees is explained at the top of runner.ts.
 import fs from 'node:fs';
 import path from 'node:path';
-import { execGit, type GitRepoLocation } from './exec.js';
+import { execGit, type GitProtocol, type GitRepoLocation } from './exec.js';
 import { UnsafeRepositoryError } from './errors.js';
 
 type Setting = readonly [string, string];
@@ -33,8 +33,8 @@ const PER_NAME_PROGRAMS: ReadonlyArray<{ pattern: RegExp; neutralise: (name: str
     ],
   },
   { pattern: /^merge\.(.+)\.driver$/, neutralise: (n) => [[`merge.${n}.driver`, 'false']] },
-  // remote.<x>.uploadpack/receivepack are not here: git keeps the first value it reads, so a
-  // later one cannot win. runGit passes --upload-pack/--receive-pack on the command line instead.
+  // remote.<x>.uploadpack/receivepack are not here: git keeps the FIRST value it reads, so no
+  // later setting can win. See REMOTE_PROGRAM below.
   {
     pattern: /^trailer\.(.+)\.(command|cmd)$/,
     neutralise: (n) => [
@@ -47,6 +47,14 @@ const PER_NAME_PROGRAMS: ReadonlyArray<{ pattern: RegExp; neutralise: (name: str
     neutralise: (n, value) => (value.trim().startsWith('!') ? [[`submodule.${n}.update`, 'checkout']] : []),
   },
 ];
+
+/**
+ * Programs git runs "on the remote side" of a local or file:// remote, which is this machine. Git
+ * keeps the first value it reads, so they cannot be pinned; and fetch spawns further fetches
+ * (--all, lazy fetches of partial clones) that would not get a command-line --upload-pack either.
+ * So when the file transport is allowed, a repository that sets them is refused.
+ */
+const REMOTE_PROGRAM = /^remote\.(.+)\.(uploadpack|receivepack)$/;
 
 interface ConfigEntry {
   scope: string;
@@ -134,9 +142,12 @@ export function assertOnlyDaemonCanWrite(repo: GitRepoLocation, file: string, wh
  * off every per-name program it defines. Throws UnsafeRepositoryError when git must not run there:
  * a config file someone else could change, or an include (whose target could be anywhere).
  */
-export async function auditRepositoryConfig(repo: GitRepoLocation, timeoutMs?: number): Promise<Setting[]> {
+export async function auditRepositoryConfig(repo: GitRepoLocation, opts: { timeoutMs?: number; allowProtocols?: readonly GitProtocol[] } = {}): Promise<Setting[]> {
+  const { timeoutMs } = opts;
+  const fileTransport = (opts.allowProtocols ?? []).includes('file');
   assertOnlyDaemonCanWrite(repo, path.join(repo.commonDir, 'config'), 'repository config');
-  const { stdout } = await execGit(['config', '--list', '--show-origin', '--show-scope', '-z'], {
+  // --no-includes: an include is refused below anyway, so its target is never even opened.
+  const { stdout } = await execGit(['config', '--list', '--no-includes', '--show-origin', '--show-scope', '-z'], {
     repo,
     cwd: repo.workTree && fs.existsSync(repo.workTree) ? repo.workTree : repo.gitDir,
     timeoutMs,
@@ -159,6 +170,13 @@ export async function auditRepositoryConfig(repo: GitRepoLocation, timeoutMs?: n
       );
     }
     if (entry.key === 'extensions.worktreeconfig' && isTrue(entry.value)) worktreeConfig = true;
+    if (fileTransport && REMOTE_PROGRAM.test(entry.key)) {
+      unsafe(
+        repo,
+        `${file} sets ${entry.key} = ${entry.value ?? ''}, a program git would run on this machine for a local or file:// remote`,
+        `Remove it (git config --file ${file} --unset-all ${entry.key}).`,
+      );
+    }
     for (const rule of PER_NAME_PROGRAMS) {
       const match = rule.pattern.exec(entry.key);
       if (!match) continue;

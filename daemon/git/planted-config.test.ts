@@ -132,6 +132,7 @@ interface Vector {
   control(fx: Fixture): string[];
   /** Steps of the exercise the vector legitimately breaks. */
   breaks?: string[];
+  check?: (out: Record<string, Outcome>) => void;
 }
 
 const vectors: Vector[] = [
@@ -166,7 +167,7 @@ const vectors: Vector[] = [
   {
     name: 'core.sshCommand',
     plant: (fx) => {
-      setConfig(fx, 'core.sshCommand', evilProgram(fx.markers, 'ssh-command'));
+      setConfig(fx, 'core.sshCommand', evilProgram(fx.markers, 'ssh-command', 'exit'));
       setConfig(fx, 'remote.sshremote.url', 'ssh://example.invalid/r');
     },
     control: (fx) => {
@@ -266,11 +267,19 @@ const vectors: Vector[] = [
     },
   },
   {
-    name: 'remote.<x>.uploadpack',
-    plant: (fx) => setConfig(fx, 'remote.origin.uploadpack', evilProgram(fx.markers, 'uploadpack')),
+    name: 'remote.<x>.uploadpack and receivepack (refused when the file transport is allowed)',
+    plant: (fx) => {
+      setConfig(fx, 'remote.origin.uploadpack', evilProgram(fx.markers, 'uploadpack'));
+      setConfig(fx, 'remote.origin.receivepack', evilProgram(fx.markers, 'receivepack'));
+    },
     control: (fx) => {
       plainGitTry(fx.repo, ['fetch', 'origin']);
-      return ['uploadpack'];
+      plainGitTry(fx.repo, ['push', 'origin', 'existing']);
+      return ['receivepack', 'uploadpack'];
+    },
+    breaks: ['fetch origin'],
+    check: (out) => {
+      assert.ok(out['fetch origin'] instanceof UnsafeRepositoryError && /remote\.origin\.(upload|receive)pack/.test(out['fetch origin'].message), String(out['fetch origin']));
     },
   },
   {
@@ -337,7 +346,7 @@ const vectors: Vector[] = [
   },
 ];
 
-describe('planted git configuration does not run', () => {
+describe('planted git configuration does not run', { concurrency: 4 }, () => {
   for (const vector of vectors) {
     it(vector.name, async () => {
       const fx = fixture();
@@ -352,6 +361,7 @@ describe('planted git configuration does not run', () => {
       const out = await exercise(fx);
       assert.deepEqual(ranPrograms(fx.markers), [], 'nothing planted ran through the git module');
       assertExercised(out, vector.breaks);
+      vector.check?.(out);
     });
   }
 
@@ -360,7 +370,7 @@ describe('planted git configuration does not run', () => {
     for (const v of vectors) v.plant(fx);
     const out = await exercise(fx);
     assert.deepEqual(ranPrograms(fx.markers), []);
-    assertExercised(out);
+    assertExercised(out, vectors.flatMap((v) => v.breaks ?? []));
   });
 
   it('credential helpers and askpass are not consulted', async () => {
@@ -388,7 +398,7 @@ describe('planted git configuration does not run', () => {
   });
 });
 
-describe('configuration git cannot be made to ignore is refused', () => {
+describe('configuration git cannot be made to ignore is refused', { concurrency: true }, () => {
   const includes: Array<[string, (fx: Fixture, file: string) => void]> = [
     ['include.path', (fx, file) => setConfig(fx, 'include.path', file)],
     ['includeIf.gitdir:', (fx, file) => setConfig(fx, 'includeIf.gitdir:/.path', file)],

@@ -31,13 +31,14 @@
  *      agents ARE the daemon user; there is no boundary to defend there, DESIGN §3.)
  *    - `diff.external` cannot be unset by `-c` (an empty value makes `git diff` fail), and only
  *      `git diff` honours it: runGit adds `--no-ext-diff` to every `git diff`.
- *    - remote.<x>.uploadpack/receivepack keep the FIRST value read, so `-c` loses to the repo:
- *      runGit adds `--upload-pack=git-upload-pack` to fetch/pull/ls-remote and
- *      `--receive-pack=git-receive-pack` to push (a local or file:// remote runs them here).
+ *    - remote.<x>.uploadpack/receivepack keep the FIRST value read, so `-c` loses to the repo,
+ *      and fetch starts further fetches (--all, partial-clone lazy fetches) a command-line
+ *      --upload-pack would not reach. They only run on this machine over the file transport: a
+ *      repository setting them is refused whenever a call allows `file`.
  * 4. Git never discovers a repository by itself: GIT_DIR, GIT_COMMON_DIR and GIT_WORK_TREE are
  *    pinned. A worktree's `.git` file and its admin dir's `commondir` file are writable by whoever
  *    works there, and would otherwise point git at a repository of their making. Worktree
- *    operations locate the admin dir from the main repository (worktrees.ts). A bare
+ *    operations locate the admin dir from the main repository (location.ts). A bare
  *    `runGit(args, { cwd })` asks git where the repository is once (a read-only probe), audits that
  *    repository, and pins it for the command, so the answer cannot change in between. Pinned
  *    GIT_DIR also means git's safe.directory check never applies, and `safe.directory=*` is never
@@ -97,12 +98,7 @@ function checkArgs(args: readonly string[]): string[] {
     throw new ValidationError(`runGit: "${sub}" is not a git subcommand the daemon runs (global options and aliases are refused)`);
   }
   // Only porcelain `git diff` honours diff.external, which `-c` cannot switch off.
-  if (sub === 'diff') return ['diff', '--no-ext-diff', ...args.slice(1)];
-  // remote.<x>.uploadpack/receivepack: the FIRST value git reads wins, so `-c` cannot override a
-  // repository's; the command-line option does. (For a local or file:// remote it runs here.)
-  if (sub === 'fetch' || sub === 'pull' || sub === 'ls-remote') return [sub, '--upload-pack=git-upload-pack', ...args.slice(1)];
-  if (sub === 'push') return [sub, '--receive-pack=git-receive-pack', ...args.slice(1)];
-  return [...args];
+  return sub === 'diff' ? ['diff', '--no-ext-diff', ...args.slice(1)] : [...args];
 }
 
 /**
@@ -144,6 +140,7 @@ export async function runGit(args: string[], opts: RunGitOptions): Promise<GitRe
   if (!opts || typeof opts.cwd !== 'string' || !path.isAbsolute(opts.cwd)) {
     throw new ValidationError('runGit: cwd must be an absolute path');
   }
+  if (!fs.existsSync(opts.cwd)) throw new ValidationError(`runGit: the directory ${opts.cwd} does not exist`);
   const repo = opts.repo === undefined ? await discoverRepository(opts.cwd, opts.timeoutMs) : opts.repo;
   const common = {
     onProgress: opts.onProgress,
@@ -153,6 +150,6 @@ export async function runGit(args: string[], opts: RunGitOptions): Promise<GitRe
     input: opts.input,
   };
   if (!repo) return execGit(argv, { ...common, repo: 'none' });
-  const extraConfig = await auditRepositoryConfig(repo, opts.timeoutMs);
+  const extraConfig = await auditRepositoryConfig(repo, { timeoutMs: opts.timeoutMs, allowProtocols: opts.allowProtocols });
   return execGit(argv, { ...common, repo, cwd: fs.realpathSync(opts.cwd), extraConfig });
 }

@@ -15,6 +15,7 @@ export function tempDir(prefix = 'agor-git-test-'): string {
 }
 
 export function cleanupTempDirs(): void {
+  plainHome = null;
   for (const dir of made.splice(0)) {
     // Tests may have chowned/chmodded things; make sure everything can go.
     spawnSync('chmod', ['-R', 'u+rwX', dir]);
@@ -22,11 +23,14 @@ export function cleanupTempDirs(): void {
   }
 }
 
-const plainHome = fs.mkdtempSync(path.join(os.tmpdir(), 'agor-git-test-home-'));
-made.push(plainHome);
+let plainHome: string | null = null;
+
+// A test file that forgets cleanupTempDirs() still leaves nothing behind.
+process.once('exit', cleanupTempDirs);
 
 /** Environment for fixture setup and "control" runs: ordinary git, but not this machine's config. */
 export function plainEnv(): NodeJS.ProcessEnv {
+  if (!plainHome || !fs.existsSync(plainHome)) plainHome = tempDir('agor-git-test-home-');
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: plainHome,
@@ -73,14 +77,11 @@ export function commitFiles(dir: string, files: Record<string, string>, message:
  * An executable that records each run in <markerDir>/<name> and otherwise behaves as harmlessly
  * as it can for whatever role it was planted in (filter: copies stdin; textconv: prints the file).
  */
-export function evilProgram(markerDir: string, name: string): string {
+export function evilProgram(markerDir: string, name: string, behaviour: 'passthrough' | 'exit' = 'passthrough'): string {
   const file = path.join(markerDir, 'bin', name);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(
-    file,
-    `#!/bin/sh\necho "ran $0 $*" >> '${path.join(markerDir, 'ran', name)}'\ncase "$1" in ""|-*) exec cat ;; esac\n[ -f "$1" ] && exec cat "$1"\nexit 0\n`,
-    { mode: 0o755 },
-  );
+  const rest = behaviour === 'exit' ? 'exit 1\n' : 'case "$1" in ""|-*) exec cat ;; esac\n[ -f "$1" ] && exec cat "$1"\nexit 0\n';
+  fs.writeFileSync(file, `#!/bin/sh\necho "ran $0 $*" >> '${path.join(markerDir, 'ran', name)}'\n${rest}`, { mode: 0o755 });
   fs.mkdirSync(path.join(markerDir, 'ran'), { recursive: true });
   return file;
 }
