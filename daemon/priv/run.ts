@@ -1,0 +1,56 @@
+// agor-priv's dispatcher: establish that only root could have shaped what runs (its own files, Node,
+// the config), then parse argv strictly, then run one verb. Nothing is read from the caller's
+// environment or working directory.
+import { ensureGroup, ensureUser, removeGroup, setGroupMembers } from './accounts.js';
+import { flag, parseArgv } from './argv.js';
+import { CONFIG_PATH, loadPrivConfig } from './config.js';
+import { planExec, runExec } from './exec.js';
+import { checkOthers } from './names.js';
+import { prepareWorktree } from './tree.js';
+import { assertTrustedFile } from './trust.js';
+
+export interface RunOptions {
+  /** Files whose ownership is checked before anything else: agor-priv's launcher, bundle and Node. */
+  selfFiles: readonly string[];
+  configPath?: string;
+}
+
+/** Runs one invocation; resolves with the exit code (errors are thrown as PrivError). */
+export async function run(argv: readonly string[], options: RunOptions): Promise<number> {
+  for (const file of options.selfFiles) assertTrustedFile(file, 'agor-priv file');
+  const config = loadPrivConfig(options.configPath ?? CONFIG_PATH);
+  const args = parseArgv(argv);
+  switch (args.verb) {
+    case 'ensure-user':
+      ensureUser(flag(args, 'user'), config);
+      return 0;
+    case 'ensure-group':
+      ensureGroup(flag(args, 'group'), config);
+      return 0;
+    case 'set-group-members':
+      setGroupMembers(flag(args, 'group'), flag(args, 'members'), config);
+      return 0;
+    case 'remove-group':
+      removeGroup(flag(args, 'group'), config);
+      return 0;
+    case 'prepare-worktree': {
+      const others = checkOthers(flag(args, 'others'));
+      prepareWorktree(flag(args, 'path'), flag(args, 'group'), others, config);
+      return 0;
+    }
+    case 'exec': {
+      const plan = planExec(
+        {
+          mode: flag(args, 'mode'),
+          user: args.flags.get('user'),
+          group: args.flags.get('group'),
+          cwd: flag(args, 'cwd'),
+          program: flag(args, 'program'),
+          term: args.flags.get('term'),
+        },
+        config,
+      );
+      return runExec(plan);
+    }
+  }
+}
