@@ -62,15 +62,17 @@ export function revokeUserConnections(app: Application, userId: string): void {
 export async function reevaluateWorktree(app: Application, worktreeId: string): Promise<void> {
   const db = app.get('db');
   const worktree = await db('worktrees').where('id', worktreeId).first('others_can', 'dangerously_allow_session_sharing');
-  const channel = app.channel(worktreeChannel(worktreeId));
+  // Looked up for every join/leave, never kept: Feathers drops a channel from the app once a
+  // leave() finds it empty, and joins to that dropped object would reach nobody.
+  const channel = () => app.channel(worktreeChannel(worktreeId));
   if (!worktree) return;
   const owners = new Set((await db('worktree_owners').where('worktree_id', worktreeId).pluck('user_id')) as string[]);
   for (const connection of app.channel(AUTHENTICATED).connections as Connection[]) {
     const user = connection.user;
     if (!user) continue;
     const facts = { others_can: worktree.others_can as Tier, dangerously_allow_session_sharing: Boolean(worktree.dangerously_allow_session_sharing), isOwner: owners.has(user.id) };
-    if (decide(user, 'worktree.view', { worktree: facts }, policyOf(app)).allow) channel.join(connection);
-    else channel.leave(connection);
+    if (decide(user, 'worktree.view', { worktree: facts }, policyOf(app)).allow) channel().join(connection);
+    else channel().leave(connection);
   }
 }
 
@@ -120,6 +122,8 @@ export function configureChannels(app: Application): void {
   app.service('worktrees/:worktree_id/owners').publish((data) => [inWorktree(data), app.channel(ADMINS)]);
   app.service('sessions').publish(inWorktree);
   app.service('tasks').publish(inWorktree);
-  app.service('messages').publish(inWorktree);
+  // send(data): each event carries its own message (a batch create would otherwise make the socket
+  // transport search the whole batch for every event).
+  app.service('messages').publish((data) => inWorktree(data).send(data));
   app.service('board-items').publish(inWorktree);
 }

@@ -58,6 +58,35 @@ async function branchExists(repo: GitRepoLocation, branch: string): Promise<bool
  * repository's filters are not applied (see runner.ts).
  */
 export async function addWorktree(repoPath: string, worktreePath: string, opts: AddWorktreeOptions): Promise<AddedWorktree> {
+  return oneAtATime(repoPath, () => addWorktreeNow(repoPath, worktreePath, opts));
+}
+
+/**
+ * Worktree additions and removals of one repository run one at a time: git reads every worktree's
+ * admin directory (<common>/worktrees/<id>) while adding or listing, and fails ("failed to read
+ * .../commondir") on one another git process is still making or removing.
+ */
+const queues = new Map<string, Promise<unknown>>();
+
+async function oneAtATime<T>(repoPath: string, run: () => Promise<T>): Promise<T> {
+  let key = typeof repoPath === 'string' ? path.resolve(repoPath) : String(repoPath);
+  try {
+    key = fs.realpathSync(key);
+  } catch {
+    // A missing repository fails inside `run`, with its own message.
+  }
+  // The queue's tail never rejects, so one failure does not stop the operations after it.
+  const result = (queues.get(key) ?? Promise.resolve()).then(run);
+  const settled = result.then(
+    () => undefined,
+    () => undefined,
+  );
+  queues.set(key, settled);
+  void settled.then(() => queues.get(key) === settled && queues.delete(key));
+  return result;
+}
+
+async function addWorktreeNow(repoPath: string, worktreePath: string, opts: AddWorktreeOptions): Promise<AddedWorktree> {
   const { branch, createBranch, base } = opts;
   validateRefName(branch);
   if (typeof worktreePath !== 'string' || !path.isAbsolute(worktreePath)) {
@@ -125,6 +154,10 @@ export async function worktreeIsDirty(repoPath: string, worktreePath: string): P
  * So git is always called with --force, after our check.
  */
 export async function removeWorktree(repoPath: string, worktreePath: string, opts: { force: boolean }): Promise<void> {
+  return oneAtATime(repoPath, () => removeWorktreeNow(repoPath, worktreePath, opts));
+}
+
+async function removeWorktreeNow(repoPath: string, worktreePath: string, opts: { force: boolean }): Promise<void> {
   const repo = await locateRepository(repoPath);
   if (typeof worktreePath === 'string' && repo.workTree && exists(worktreePath) && fs.realpathSync(worktreePath) === repo.workTree) {
     throw new ValidationError(`${worktreePath} is the repository's main worktree; it cannot be removed`);

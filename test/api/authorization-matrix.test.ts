@@ -16,7 +16,7 @@ import {
   createWorktree,
   findAll,
   insertSession,
-  newActor,
+  quickActor,
   outcome,
   ownerActor,
   registerRepo,
@@ -162,12 +162,12 @@ async function makeWorld(rbac: boolean): Promise<World> {
   const d = await startTestDaemon({ execution: { worktree_rbac: rbac } });
   const owner = await ownerActor(d);
   const subjects = {
-    viewer: await newActor(d, 'viewer'),
-    member: await newActor(d, 'member'),
-    admin: await newActor(d, 'admin'),
+    viewer: await quickActor(d, 'viewer'),
+    member: await quickActor(d, 'member'),
+    admin: await quickActor(d, 'admin'),
     owner,
   };
-  const creator = await newActor(d, 'member', 'creator');
+  const creator = await quickActor(d, 'member', 'creator');
   const bystander = await d.createUser('member', 'bystander');
   const repo = await registerRepo(owner);
   return { d, rbac, repoId: repo.id, subjects, creator, bystander };
@@ -245,6 +245,11 @@ async function checkBreakGlass(g: Group, wtId: string, auditBefore: number, line
   const lines = securityLines.slice(linesBefore).filter((l) => l.includes(wtId) && l.includes(g.subject.email)).length;
   assert.equal(after - auditBefore, expectBreakGlass ? 1 : 0, 'break-glass audit events');
   assert.equal(lines, expectBreakGlass ? 1 : 0, '[SECURITY] lines');
+  if (expectBreakGlass) {
+    // "an audit event that the worktree's owners can see": read through the API by its creator.
+    const seen = (await g.w.creator.rest.service('audit').find({ query: { action: 'worktree.break_glass', worktree_id: wtId, actor: g.subject.id, $limit: 0 } })) as { total: number };
+    assert.equal(seen.total, after, "the worktree's owner reads the break-glass events");
+  }
 }
 
 type Perform = (g: Group, as: ClientApp, expected: Expected) => Promise<string>;
@@ -408,7 +413,8 @@ async function runGroup(w: World, role: Role, isOwner: boolean, tier: Tier, tran
       try {
         actual = await PERFORM[action](g, client(g.subject, transport), expected);
       } catch (error) {
-        actual = `assertion failed: ${(error as Error).message.split('\n')[0]}`;
+        const what = error instanceof assert.AssertionError ? 'assertion failed' : 'setup or check failed';
+        actual = `${what}: ${(error as Error).message.split('\n')[0]}`;
       }
       counts[w.rbac ? 'on' : 'off'] += 1;
       if (actual !== expected) mismatches.push(`${role}${isOwner ? ' (worktree owner)' : ''}, tier ${tier}, ${transport}: ${action} → ${actual}, expected ${expected}`);

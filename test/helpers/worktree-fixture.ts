@@ -55,6 +55,17 @@ export async function newActor(d: TestDaemon, role: Role, name?: string): Promis
   return { id: user.id, email: user.email, role, token, rest: d.rest(token), socket: await d.socket(token) };
 }
 
+/**
+ * Like newActor, but the access token is minted by the daemon's own authentication service: the
+ * same JWT a login returns, without the second bcrypt (logging in is tested elsewhere).
+ */
+export async function quickActor(d: TestDaemon, role: Role, name?: string): Promise<Actor> {
+  const user = await d.createUser(role, name);
+  const auth = d.app.service('authentication' as never) as unknown as { createAccessToken(payload: object, options: object): Promise<string> };
+  const token = await auth.createAccessToken({}, { subject: user.id });
+  return { id: user.id, email: user.email, role, token, rest: d.rest(token), socket: await d.socket(token) };
+}
+
 let names = 0;
 /** Worktree names must be unique per repo: a counter plus a little randomness across runs. */
 export function uniqueName(prefix = 'wt'): string {

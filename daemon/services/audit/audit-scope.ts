@@ -10,12 +10,18 @@ import { atLeast, type Role } from '../../auth/roles.js';
  */
 export type AuditScope = { kind: 'all' } | { kind: 'worktrees'; worktreeIds: readonly string[] | Knex.QueryBuilder } | { kind: 'none' };
 
-export function auditScopeFor(user: { id: string; role: Role } | undefined, _db: Database): AuditScope {
-  if (user && atLeast(user.role, 'admin')) return { kind: 'all' };
-  // Seam for worktree owners: once worktree_owners exists, return
-  //   { kind: 'worktrees', worktreeIds: db('worktree_owners').select('worktree_id').where('user_id', user.id) }
-  // for users who own at least one worktree, so they read their worktrees' events (break-glass included).
-  return { kind: 'none' };
+export function auditScopeFor(user: { id: string; role: Role } | undefined, db: Database): AuditScope {
+  if (!user) return { kind: 'none' };
+  if (atLeast(user.role, 'admin')) return { kind: 'all' };
+  // Worktree owners read their worktrees' events, break-glass by admins included (DESIGN §4).
+  return { kind: 'worktrees', worktreeIds: db('worktree_owners').select('worktree_id').where('user_id', user.id) };
+}
+
+/** Whether the scope can contain anything at all: users who own no worktree are refused outright. */
+export async function auditScopeIsEmpty(scope: AuditScope, user: { id: string } | undefined, db: Database): Promise<boolean> {
+  if (scope.kind === 'all') return false;
+  if (scope.kind === 'none' || !user) return true;
+  return !(await db('worktree_owners').where('user_id', user.id).first('worktree_id'));
 }
 
 /** Restricts a query on audit_events to the scope, as one WHERE condition (no filtering after fetching). */

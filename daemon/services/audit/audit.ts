@@ -3,7 +3,7 @@ import type { Application, HookContext } from '../../declarations.js';
 import { onAuditAppended } from '../../audit/chain.js';
 import { parseInput } from '../validate.js';
 import { AuditService } from './audit.class.js';
-import { auditScopeFor } from './audit-scope.js';
+import { auditScopeFor, auditScopeIsEmpty } from './audit-scope.js';
 import { auditQuerySchema, toPublicAuditEvent } from './audit.schema.js';
 import { auditMethods, auditPath } from './audit.shared.js';
 
@@ -14,10 +14,13 @@ declare module '../../declarations.js' {
 }
 
 /** Internal callers act for a user too; a caller whose scope is empty is refused outright. */
-function authorizeAuditRead(context: HookContext<AuditService>): void {
+async function authorizeAuditRead(context: HookContext<AuditService>): Promise<void> {
   const { user } = context.params;
   if (!user) throw new NotAuthenticated('Not authenticated');
-  if (auditScopeFor(user, context.app.get('db')).kind === 'none') throw new Forbidden('Only admins and owners can read the audit log');
+  const db = context.app.get('db');
+  if (await auditScopeIsEmpty(auditScopeFor(user, db), user, db)) {
+    throw new Forbidden("Only admins and owners can read the audit log, and worktree owners their worktrees' events");
+  }
 }
 
 export function configureAudit(app: Application): void {
