@@ -14,6 +14,8 @@ import { registerSecrets } from './commands/secrets.js';
 import { registerConfig } from './commands/config.js';
 import { registerRepos, registerWorktrees } from './commands/worktrees.js';
 import { registerSessions } from './commands/sessions.js';
+import { registerUnix } from './commands/unix.js';
+import { registerDoctor } from './commands/doctor.js';
 
 /** One line on stderr a person can act on, and a non-zero exit code. */
 function describe(error: unknown): { message: string; code: number } {
@@ -49,6 +51,8 @@ registerConfig(program);
 registerRepos(program);
 registerWorktrees(program);
 registerSessions(program);
+registerUnix(program);
+registerDoctor(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -12,6 +12,7 @@ import { requireAuthentication } from './auth/hooks.js';
 import { auditDenials } from './audit/denials.js';
 import { configureServices } from './services/index.js';
 import { configureChannels } from './channels.js';
+import { configureRunner } from './runner/index.js';
 import { VERSION } from './version.js';
 
 export const BODY_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -43,5 +44,6 @@ export function createApp(runtime: Runtime, db: Database): Application {
   configureServices(app);
   configureAuthentication(app);
   configureChannels(app);
+  configureRunner(app);
   return app;
 }

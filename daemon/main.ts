@@ -9,6 +9,7 @@ import { refuseUnsafeStartup, startupWarnings } from './startup-checks.js';
 import { prepareSecretsAtRest } from './crypto/secrets-at-rest.js';
 import { readRunning, removePidfile, writePidfile } from './pidfile.js';
 import type { Application } from './declarations.js';
+import { runnerOf } from './runner/index.js';
 
 export interface RunningDaemon {
   app: Application;
@@ -23,13 +24,15 @@ export interface StartOptions {
   log?: (line: string) => void;
   /** Where AGOR_MASTER_SECRET / AGOR_MASTER_SECRET_FILE are read (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Run prompts (default). False only records them as queued (test daemons of unrelated suites). */
+  runTasks?: boolean;
 }
 
 /** Reads config, opens the database, builds the app and listens. Throws with a clear message on refusal. */
-export async function startDaemon(runtime: Runtime, { pidfile = false, log = console.log, env = process.env }: StartOptions = {}): Promise<RunningDaemon> {
+export async function startDaemon(runtime: Runtime, { pidfile = false, log = console.log, env = process.env, runTasks = true }: StartOptions = {}): Promise<RunningDaemon> {
   process.umask(0o077);
   const { config, paths } = runtime;
-  refuseUnsafeStartup({ config, uid: process.getuid?.() ?? -1 });
+  refuseUnsafeStartup({ config, uid: process.getuid?.() ?? -1, runtime });
   ensurePrivateDir(paths.home);
   if (pidfile) {
     const running = readRunning(paths.pidFile);
@@ -49,6 +52,9 @@ export async function startDaemon(runtime: Runtime, { pidfile = false, log = con
         server.once('error', reject);
       });
     }
+    // Once listening (a failed listen must not leave executors behind); tasks created before
+    // this are picked up from the database.
+    if (runTasks) await runnerOf(app).start({ log });
     const { port } = server.address() as AddressInfo;
     const host = config.daemon.host.includes(':') ? `[${config.daemon.host}]` : config.daemon.host;
     const url = config.daemon.public_url ?? `http://${host}:${port}`;
@@ -56,6 +62,7 @@ export async function startDaemon(runtime: Runtime, { pidfile = false, log = con
     let closing: Promise<void> | undefined;
     const close = () =>
       (closing ??= (async () => {
+        await runnerOf(app).shutdown();
         await new Promise<void>((resolve) => app.io.close(() => resolve()));
         server.closeAllConnections?.();
         await new Promise<void>((resolve) => server.close(() => resolve()));

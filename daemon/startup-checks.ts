@@ -1,12 +1,22 @@
 import type { AgorConfig } from './config/schema.js';
+import type { Runtime } from './config/load.js';
+import { isolationChecks, realProbes, type Probes } from './unix/checks.js';
 
 /** A configuration the daemon must not run with. The message says how to fix it. */
 export class StartupRefusal extends Error {
   override name = 'StartupRefusal';
 }
 
+export interface StartupCheckInput {
+  config: AgorConfig;
+  uid: number;
+  /** With it, insulated/strict prerequisites (agor-priv, the sudo rule, priv.yaml, data dir) are checked too. */
+  runtime?: Runtime;
+  probes?: Probes;
+}
+
 /** Throws when the configured mode cannot be run safely. Runs before anything is created. */
-export function refuseUnsafeStartup({ config, uid }: { config: AgorConfig; uid: number }): void {
+export function refuseUnsafeStartup({ config, uid, runtime, probes }: StartupCheckInput): void {
   const { execution } = config;
   const isolated = execution.unix_user_mode !== 'simple';
   if (isolated && !execution.worktree_rbac) {
@@ -18,6 +28,13 @@ export function refuseUnsafeStartup({ config, uid }: { config: AgorConfig; uid: 
     throw new StartupRefusal(
       `The daemon must not run as root in ${execution.unix_user_mode} mode: run it as the daemon user created by scripts/install-unix-isolation.sh (e.g. \`runuser -u agor -- agor daemon start\`).`,
     );
+  }
+  if (isolated && runtime) {
+    const failures = isolationChecks({ ...runtime, config }, probes ?? realProbes()).filter((c) => c.status === 'FAIL');
+    if (failures.length > 0) {
+      const lines = failures.map((c) => `${c.name}: ${c.message}. Fix: ${c.fix}`);
+      throw new StartupRefusal(`${execution.unix_user_mode} mode cannot start: ${lines.join('; ')}`);
+    }
   }
 }
 

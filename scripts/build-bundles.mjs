@@ -8,6 +8,7 @@
 // Other bundles inline their npm dependencies; CommonJS ones get a `require` (createRequire) so their
 // require('node:...') calls work inside the ESM output.
 import { build } from 'esbuild';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,6 +43,8 @@ function onlyOwnDirPlugin(dir) {
 
 async function bundle(spec) {
   const entry = path.join(root, spec.entry);
+  // Chunks are content-hashed: drop the previous build's, or stale ones pile up.
+  if (spec.splitting) fs.rmSync(path.join(path.dirname(path.join(root, spec.outfile)), 'chunks'), { recursive: true, force: true });
   const result = await build({
     entryPoints: [entry],
     // splitting: code behind a dynamic import() goes to chunks/ beside the entry file, so what it

@@ -5,6 +5,7 @@ import { readPassword } from '../secret-input.js';
 import { generatePassword } from '../../daemon/bootstrap/init.js';
 import { usersPath, type PublicUser } from '../../daemon/services/users/users.shared.js';
 import type { Paginated } from '@feathersjs/feathers';
+import { unixNameForCreate } from './unix.js';
 
 const COLUMNS = ['id', 'email', 'name', 'role', 'disabled', 'unix_username'];
 
@@ -26,11 +27,15 @@ export function registerUsers(program: Command): void {
     .option('--name <name>', 'display name')
     .option('--role <role>', 'viewer | member | admin | owner', 'member')
     .option('--password-stdin', 'read the password from stdin')
-    .action(async (opts: { email: string; name?: string; role: string; passwordStdin?: boolean }, cmd: Command) => {
+    .option('--unix', 'also give it a Unix account (agor_<local part of the email>; strict mode runs its sessions as it)')
+    .option('--unix-name <name>', 'with --unix: the account name instead (agor_[a-z0-9_]{1,24})')
+    .action(async (opts: { email: string; name?: string; role: string; passwordStdin?: boolean; unix?: boolean; unixName?: string }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       const { app } = connect(globals);
+      if (opts.unixName && !opts.unix) throw new CliError('--unix-name needs --unix');
+      const unix = opts.unix ? { unix_username: unixNameForCreate(opts.email, opts.unixName) } : {};
       const password = opts.passwordStdin ? await readPassword(true) : generatePassword();
-      const created = (await app.service(usersPath).create({ email: opts.email, name: opts.name, role: opts.role, password })) as PublicUser;
+      const created = (await app.service(usersPath).create({ email: opts.email, name: opts.name, role: opts.role, password, ...unix })) as PublicUser;
       printObject({ ...created }, globals.json);
       if (!opts.passwordStdin) console.error(`Password (shown once): ${password}`);
     });

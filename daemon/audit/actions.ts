@@ -15,6 +15,7 @@ export const AUDIT_ACTIONS = [
   'user.enabled',
   'user.email_changed',
   'user.password_changed',
+  'user.unix_username_changed',
   // API keys
   'apikey.created',
   'apikey.revoked',
@@ -26,9 +27,14 @@ export const AUDIT_ACTIONS = [
   'owner.added',
   'owner.removed',
   'session.shared_fork',
+  // Unix isolation (daemon/unix): the OS could not follow a change, or sync-unix ran
+  'unix.synced',
+  'unix.sync_failed',
   // stored credentials (user_secrets)
   'secret.set',
   'secret.removed',
+  // the runner handed a session creator's secrets (names only) to a task's executor
+  'secret.delivered',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -38,6 +38,9 @@ export async function auditUserChanges(context: HookContext, next: NextFunction)
     if (before.email !== result.email) {
       events.push({ ...actor, ...target, action: 'user.email_changed', details: { from: before.email, to: result.email } });
     }
+    if ((before.unix_username ?? null) !== result.unix_username) {
+      events.push({ ...actor, ...target, action: 'user.unix_username_changed', details: { email: result.email, from: before.unix_username ?? null, to: result.unix_username } });
+    }
     if ((context.data as { password?: unknown } | undefined)?.password !== undefined) {
       events.push({ ...actor, ...target, action: 'user.password_changed', details: { email: result.email } });
     }

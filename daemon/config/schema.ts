@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { BUILTIN_AGENTS, isBuiltinAgent } from '../protocol/agents.js';
+import { whyRefusedEnvName } from '../crypto/env-names.js';
 
 /**
  * The schema of config.yaml. Every key is documented, with its default, in config.example.yaml;
@@ -14,6 +16,29 @@ export const UNIX_USER_MODES = ['simple', 'insulated', 'strict'] as const;
 export type UnixUserMode = (typeof UNIX_USER_MODES)[number];
 
 const absolutePath = z.string().regex(/^\/[^\0]*$/, 'an absolute path');
+
+/** A session's `agent` names a built-in agent or one of these profiles (see daemon/runner/agents.ts). */
+export const AGENT_NAME_PATTERN = /^[a-z][a-z0-9-]{0,63}$/;
+
+/** `agents.<name>` with `type: command`: a CLI run without a shell, the prompt on its stdin. */
+export const commandAgentProfileSchema = z.strictObject({
+  type: z.literal('command'),
+  command: z.array(z.string().min(1).refine((arg) => !arg.includes('\0'), 'must not contain NUL')).min(1, 'needs the program to run').max(256),
+  /** Names of the session creator's secrets handed to the command as environment variables. */
+  env: z
+    .array(z.string().superRefine((name, ctx) => void (whyRefusedEnvName(name) && ctx.addIssue({ code: 'custom', message: whyRefusedEnvName(name)! }))))
+    .max(64)
+    .default([]),
+});
+export type CommandAgentProfile = z.output<typeof commandAgentProfileSchema>;
+
+const agentProfiles = z
+  .record(z.string().regex(AGENT_NAME_PATTERN, 'agent names are lower-case letters, digits and "-"'), z.discriminatedUnion('type', [commandAgentProfileSchema]))
+  .superRefine((profiles, ctx) => {
+    for (const name of Object.keys(profiles)) {
+      if (isBuiltinAgent(name)) ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is a built-in agent (${BUILTIN_AGENTS.join(', ')}); pick another name` });
+    }
+  });
 
 export const configSchema = z.strictObject({
   daemon: z
@@ -48,8 +73,11 @@ export const configSchema = z.strictObject({
       priv_path: absolutePath.default('/usr/local/libexec/agor/agor-priv'),
       sudo_path: absolutePath.default('/usr/bin/sudo'),
       stop_grace_seconds: z.number().positive().max(300).default(5),
+      max_concurrent_tasks: z.number().int().min(1).max(1000).default(8),
+      max_tasks_per_user: z.number().int().min(1).max(1000).default(4),
     })
     .prefault({}),
+  agents: agentProfiles.default({}),
   security: z
     .strictObject({
       allow_plaintext_secrets: z.boolean().default(false),

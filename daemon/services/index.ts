@@ -10,6 +10,7 @@ import { configureSessions } from './sessions/sessions.js';
 import { configureTasks } from './tasks/tasks.js';
 import { configureMessages } from './messages/messages.js';
 import { configureBoards } from './boards/boards.js';
+import { configureUnixSync } from '../unix/sync-hooks.js';
 
 export function configureServices(app: Application): void {
   configureUsers(app);
@@ -23,4 +24,6 @@ export function configureServices(app: Application): void {
   configureTasks(app);
   configureMessages(app);
   configureBoards(app);
+  // Last: its hooks follow every service's own (the OS follows committed, validated changes).
+  configureUnixSync(app);
 }

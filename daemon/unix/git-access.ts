@@ -196,3 +196,18 @@ export async function revokeWorktreeGitAccess(repoPath: string, group: string): 
   }
   if (withEntry.length) await setfacl(['-x', `g:${group}`], withEntry);
 }
+
+/**
+ * The git environment a process of another identity must run with in its worktree: GIT_DIR,
+ * GIT_COMMON_DIR and GIT_WORK_TREE, found from the repository's own records (never from the
+ * worktree's `.git` file or the admin dir's `commondir`, which the worktree's identities can rewrite
+ * to point git at configuration of their making — which another identity's git would then run).
+ * With GIT_DIR explicit, git also skips its safe.directory ownership check, which would otherwise
+ * refuse a worktree owned by the daemon user. The executor sets these for the agent it runs
+ * (they travel in run_task); the daemon computes them here.
+ */
+export async function worktreeGitEnvironment(repoPath: string, worktreePath: string): Promise<{ GIT_DIR: string; GIT_COMMON_DIR: string; GIT_WORK_TREE: string }> {
+  const repo = await locateRepository(repoPath);
+  const worktree = locateWorktree(repo, worktreePath);
+  return { GIT_DIR: worktree.gitDir, GIT_COMMON_DIR: repo.commonDir, GIT_WORK_TREE: worktree.workTree! };
+}

@@ -18,6 +18,8 @@ export interface PrivPaths {
 export const SUDO_ENV: NodeJS.ProcessEnv = Object.freeze({ PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C', LC_ALL: 'C' });
 
 const TIMEOUT_MS = 60_000;
+/** prepare-worktree walks the whole tree (a worktree may hold node_modules): give it longer. */
+const TREE_TIMEOUT_MS = 15 * 60_000;
 
 /** `agor-priv: <code-name>: <message>`, the one line agor-priv prints when it refuses or fails. */
 const PRIV_LINE = /^agor-priv: ([a-z][a-z0-9-]*): (.*)$/;
@@ -98,7 +100,7 @@ export class PrivilegedClient {
       execFile(
         this.paths.sudoPath,
         this.argv(verb, flags),
-        { env: SUDO_ENV, timeout: TIMEOUT_MS, killSignal: 'SIGTERM', maxBuffer: 1024 * 1024, windowsHide: true },
+        { env: SUDO_ENV, timeout: verb === 'prepare-worktree' ? TREE_TIMEOUT_MS : TIMEOUT_MS, killSignal: 'SIGTERM', maxBuffer: 1024 * 1024, windowsHide: true },
         (error, stdout, stderr) => {
           if (!error) return resolve(String(stdout));
           const code = typeof error.code === 'number' ? error.code : null;

@@ -62,7 +62,8 @@ export function spawnSettingsOf(config: AgorConfig): SpawnSettings {
 }
 
 export const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
-const TERM_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._+-]{0,63}$/;
+// The same rule as agor-priv's --term, so a TERM that works in simple mode works everywhere.
+const TERM_PATTERN = /^[a-z0-9-]{1,32}$/;
 
 /** The executor bundle (a later issue builds it); simple mode runs it with this Node. */
 export function defaultExecutorPath(): string {

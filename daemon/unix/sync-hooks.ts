@@ -16,6 +16,7 @@ import { PrivilegedClient } from './privileged.js';
 import { asSyncError, UnixSync, type SyncReport } from './sync.js';
 import { currentUsername, whyRefusedUnixUsername, worktreeGroupName, type ReservedNames } from './names.js';
 import { readPrivConfig } from './os-state.js';
+import { unixSyncMethods, unixSyncPath } from './unix-sync.shared.js';
 
 const syncs = new WeakMap<Application, UnixSync>();
 
@@ -42,7 +43,7 @@ export function reservedNamesOf(app: Application): ReservedNames & { extra: stri
   return {
     daemonUser: currentUsername(),
     executorUser: app.get('runtime').config.execution.executor_unix_user,
-    extra: [config?.daemon_user, config?.executor_user].filter((n): n is string => typeof n === 'string'),
+    extra: [config?.daemon_user, config?.executor_user, config?.users_group].filter((n): n is string => typeof n === 'string'),
   };
 }
 
@@ -50,7 +51,7 @@ export function reservedNamesOf(app: Application): ReservedNames & { extra: stri
 export function assertValidUnixUsername(app: Application, name: unknown): void {
   const reserved = reservedNamesOf(app);
   let why = whyRefusedUnixUsername(name, reserved);
-  if (!why && reserved.extra.includes(name as string)) why = `${String(name)} is reserved by agor-priv's configuration (daemon or executor user)`;
+  if (!why && reserved.extra.includes(name as string)) why = `${String(name)} is reserved by agor-priv's configuration (the daemon user, executor user or users group)`;
   if (why) throw new BadRequest(`Invalid data: "unix_username": ${why}`, { errors: { unix_username: why } });
 }
 
@@ -261,7 +262,6 @@ function userHooks(app: Application, sync: UnixSync): void {
   });
 }
 
-export const unixSyncPath = 'unix-sync';
 const unixSyncSchema = z.strictObject({ dry_run: z.boolean().default(false), prune: z.boolean().default(false) });
 
 /** POST /unix-sync {dry_run, prune}: `agor admin sync-unix`. Admins and owners only. */
@@ -293,7 +293,7 @@ declare module '../declarations.js' {
 
 export function configureUnixSync(app: Application): void {
   const sync = unixSyncOf(app);
-  app.use(unixSyncPath, new UnixSyncService(app), { methods: ['create'] });
+  app.use(unixSyncPath, new UnixSyncService(app), { methods: [...unixSyncMethods] });
   worktreeHooks(app, sync);
   ownerHooks(app, sync);
   userHooks(app, sync);

@@ -74,6 +74,11 @@ export function asSyncError(error: unknown, what: string): FeathersError {
 export class UnixSync {
   readonly priv: PrivilegedClient;
   private readonly daemonUser: string;
+  /**
+   * Every change to the OS runs one at a time, each computing what to apply from the database as it
+   * is when its turn comes: two concurrent API calls can then never apply an older member list last.
+   */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: UnixSyncDeps) {
     this.priv = deps.priv;
@@ -87,6 +92,12 @@ export class UnixSync {
   /** insulated or strict: the OS follows the database. */
   get isolated(): boolean {
     return this.mode !== 'simple';
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   private get policy(): Policy {
@@ -139,7 +150,11 @@ export class UnixSync {
    * Makes the member lists of `worktreeIds` (default: every worktree with a group) exact, calling
    * set-group-members only where /etc/group differs. Throws on the first failure (callers report it).
    */
-  async syncMembers(worktreeIds?: readonly string[]): Promise<SyncAction[]> {
+  syncMembers(worktreeIds?: readonly string[]): Promise<SyncAction[]> {
+    return this.serial(() => this.syncMembersNow(worktreeIds));
+  }
+
+  private async syncMembersNow(worktreeIds?: readonly string[]): Promise<SyncAction[]> {
     if (!this.isolated) return [];
     const worktrees = (await this.worktrees(worktreeIds)).filter((w) => w.unix_group);
     const desired = await this.desiredMembers(worktrees);
@@ -162,7 +177,11 @@ export class UnixSync {
   }
 
   /** On worktree creation: group, directory modes, git metadata, members; then stores unix_group. */
-  async prepareWorktree(worktreeId: string): Promise<string> {
+  prepareWorktree(worktreeId: string): Promise<string> {
+    return this.serial(() => this.prepareWorktreeNow(worktreeId));
+  }
+
+  private async prepareWorktreeNow(worktreeId: string): Promise<string> {
     const [w] = await this.worktrees([worktreeId]);
     if (!w) throw new GeneralError(`Worktree ${worktreeId} vanished while its Unix group was being prepared`);
     const group = w.unix_group ?? worktreeGroupName(w.id);
@@ -174,27 +193,37 @@ export class UnixSync {
       throw asSyncError(error, `Preparing Unix group ${group} for worktree ${w.name} failed`);
     }
     if (w.unix_group !== group) await this.deps.db('worktrees').where('id', w.id).update({ unix_group: group });
-    await this.syncMembers([w.id]);
+    await this.syncMembersNow([w.id]);
     return group;
   }
 
   /** others_fs_access changed: prepare-worktree again with the new value. */
-  async reapplyModes(worktreeId: string): Promise<void> {
-    const [w] = await this.worktrees([worktreeId]);
-    if (!w) return;
-    if (!w.unix_group) {
-      await this.prepareWorktree(worktreeId);
-      return;
-    }
+  reapplyModes(worktreeId: string): Promise<void> {
+    return this.serial(async () => {
+      const [w] = await this.worktrees([worktreeId]);
+      if (!w) return;
+      if (!w.unix_group) {
+        await this.prepareWorktreeNow(worktreeId);
+        return;
+      }
+      await this.applyModes(w);
+    });
+  }
+
+  private async applyModes(w: WorktreeUnixState): Promise<void> {
     try {
-      await this.priv.prepareWorktree(w.path, w.unix_group, w.others_fs_access);
+      await this.priv.prepareWorktree(w.path, w.unix_group!, w.others_fs_access);
     } catch (error) {
       throw asSyncError(error, `Applying others_fs_access "${w.others_fs_access}" to worktree ${w.name} failed`);
     }
   }
 
   /** After a worktree was deleted: its group leaves the repository's ACLs, then the group goes. */
-  async removeWorktreeGroup(group: string, repoPath: string | null): Promise<void> {
+  removeWorktreeGroup(group: string, repoPath: string | null): Promise<void> {
+    return this.serial(() => this.removeWorktreeGroupNow(group, repoPath));
+  }
+
+  private async removeWorktreeGroupNow(group: string, repoPath: string | null): Promise<void> {
     if (!WORKTREE_GROUP_PATTERN.test(group)) return;
     try {
       if (repoPath && fs.existsSync(repoPath)) await revokeWorktreeGitAccess(repoPath, group);
@@ -205,7 +234,11 @@ export class UnixSync {
   }
 
   /** `agor admin sync-unix`: everything above, for every worktree and linked user. Idempotent. */
-  async reconcile({ dryRun, prune }: { dryRun: boolean; prune: boolean }): Promise<SyncReport> {
+  reconcile(options: { dryRun: boolean; prune: boolean }): Promise<SyncReport> {
+    return this.serial(() => this.reconcileNow(options));
+  }
+
+  private async reconcileNow({ dryRun, prune }: { dryRun: boolean; prune: boolean }): Promise<SyncReport> {
     const report: SyncReport = { mode: this.mode, dry_run: dryRun, actions: [], notes: [], failed: 0 };
     const groups = this.groups();
     const known = new Set<string>();

@@ -213,7 +213,7 @@ try {
   console.log('');
   console.log('latency: from the start of the REST POST /sessions to each socket\'s receipt of "sessions created" (client and daemon on one box)');
   console.log(
-    `leak check: sockets that may not view "private" and heard anything about it: ${stray.length + otherHeard.length + adminsHeard.length} ` +
+    `leak check: sockets that may not view "private" and heard anything about it: ${new Set([...stray, ...otherHeard, ...adminsHeard]).size} ` +
       `(of them owners of "other": ${otherHeard.length}, admins without ownership: ${adminsHeard.length}); ` +
       `${sessionIds.size} measured sessions`,
   );

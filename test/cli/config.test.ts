@@ -1,52 +1,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { configSchema } from '../../daemon/config/schema.js';
 import { parseConfigDocument, validateConfig } from '../../daemon/config/load.js';
 import { packageRoot } from '../../daemon/version.js';
+import { runCli } from '../helpers/cli.js';
+import { isAlive } from '../../daemon/pidfile.js';
 
-// The real, built CLI, run as a new user would run it: a child process with a controlled environment.
-const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 const PASSWORD = 'config-test-password-1';
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], env: Record<string, string | undefined>, input = '', timeoutMs = 30_000): Promise<CliResult> {
-  const childEnv: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) childEnv[k] = v;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    // A config error that is NOT refused would leave a foreground daemon running: kill it, fail the test.
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Stops a daemon this test started (named by the pidfile in one of our temp homes). */
 async function stopDaemonIn(home: string): Promise<void> {

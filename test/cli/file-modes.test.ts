@@ -4,17 +4,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { CLI, type CliResult } from '../helpers/cli.js';
+import { isAlive } from '../../daemon/pidfile.js';
 
-// AGOR_HOME is 0700 and its files 0600 whatever the umask (DESIGN §7): every command runs under umask 000.
-const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 const OWNER = { email: 'modes@b.co', password: 'file-modes-password-1' };
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** Runs `node <args>` through /bin/sh with umask 000 (no argument is ever interpreted by the shell). */
 function runUnderUmask000(nodeArgs: string[], env: Record<string, string>, input = ''): Promise<CliResult> {
@@ -38,15 +31,6 @@ function runUnderUmask000(nodeArgs: string[], env: Record<string, string>, input
 }
 
 const agor = (args: string[], env: Record<string, string>, input = '') => runUnderUmask000([CLI, ...args], env, input);
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Every entry under `dir` with its permission bits, e.g. { "config.yaml": 0o600 }. */
 function modesUnder(dir: string, prefix = ''): Record<string, number> {

@@ -1,38 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { cleanupTempDirs, makeRepo, tempDir } from '../../daemon/git/test-support.js';
+import { runCli } from '../helpers/cli.js';
+import { isAlive } from '../../daemon/pidfile.js';
 
 // The built CLI, driven the way a new user drives it: one child process per command, against a
-// real git repository made here, from `agor init` to `agor daemon stop`.
-const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 const OWNER = { email: 'wt-owner@b.co', password: 'worktree-owner-password-1' };
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], env: Record<string, string>, input = '', timeoutMs = 40_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
-}
 
 /** Runs a command that must succeed and print JSON; returns the parsed value. */
 async function json<T>(args: string[], env: Record<string, string>): Promise<T> {
@@ -55,15 +30,6 @@ function fields(stdout: string): Record<string, string> {
       .filter((m): m is RegExpExecArray => m !== null)
       .map((m) => [m[1]!, m[2]!]),
   );
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -66,10 +66,18 @@ export function makeTempHome(prefix = 'agor-test-'): string {
 /**
  * A real daemon on an ephemeral loopback port, with its own AGOR_HOME and first owner. `env` is where
  * it reads its master secret: by default a fresh random one, so secrets are encrypted as in production.
+ * Prompts are only recorded (queued) unless `runTasks` is set.
  */
 export async function startTestDaemon(
   config: Record<string, unknown> = {},
-  { env = { AGOR_MASTER_SECRET: randomBytes(32).toString('hex') } }: { env?: NodeJS.ProcessEnv } = {},
+  {
+    env = { AGOR_MASTER_SECRET: randomBytes(32).toString('hex') },
+    runTasks = false,
+  }: {
+    env?: NodeJS.ProcessEnv;
+    /** Start the runner, so prompts actually run (suites about records leave tasks queued). */
+    runTasks?: boolean;
+  } = {},
 ): Promise<TestDaemon> {
   const home = makeTempHome();
   const configPath = path.join(home, 'config.yaml');
@@ -78,7 +86,7 @@ export async function startTestDaemon(
   const runtime = loadRuntime({ configFlag: configPath, env: {} });
   await initHome(runtime, OWNER);
   const logs: string[] = [];
-  const daemon = await startDaemon(runtime, { log: (line) => logs.push(line), env });
+  const daemon = await startDaemon(runtime, { log: (line) => logs.push(line), env, runTasks });
   const users = new UsersService(daemon.app.get('db'));
   const sockets: SocketClient[] = [];
 

@@ -26,20 +26,43 @@ export class MessagesService {
     return toPublicMessage(row);
   }
 
-  /** Internal: the runner appends a task's output. Not exposed to clients (see messages.shared.ts). */
-  async create(data: MessageCreate): Promise<PublicMessage> {
-    const task = await this.db<TaskRow>('tasks').where('id', data.task_id).first();
-    if (!task) throw new NotFound(`No task with id ${data.task_id}`);
-    const row = {
-      task_id: task.id,
-      session_id: task.session_id,
-      worktree_id: task.worktree_id,
-      type: data.type,
-      content: JSON.stringify(data.content ?? null),
-      raw: data.raw === undefined ? null : JSON.stringify(data.raw),
-      created_at: nowIso(),
-    };
-    const [id] = await this.db('messages').insert(row);
-    return toPublicMessage({ id: Number(id), ...row } as MessageRow);
+  /**
+   * Internal: the runner appends a task's output. Not exposed to clients (see messages.shared.ts).
+   * An array is written in ONE transaction (the runner batches streamed output); Feathers then
+   * emits one `created` event per message, in order.
+   */
+  async create(data: MessageCreate): Promise<PublicMessage>;
+  async create(data: MessageCreate[]): Promise<PublicMessage[]>;
+  async create(data: MessageCreate | MessageCreate[]): Promise<PublicMessage | PublicMessage[]> {
+    const items = Array.isArray(data) ? data : [data];
+    const taskIds = [...new Set(items.map((m) => m.task_id))];
+    const created = await this.db.transaction(async (trx) => {
+      const tasks = new Map<string, Pick<TaskRow, 'id' | 'session_id' | 'worktree_id'>>();
+      for (const task of await trx<TaskRow>('tasks').whereIn('id', taskIds).select('id', 'session_id', 'worktree_id')) tasks.set(task.id, task);
+      const at = nowIso();
+      const rows = items.map((item) => {
+        const task = tasks.get(item.task_id);
+        if (!task) throw new NotFound(`No task with id ${item.task_id}`);
+        return {
+          task_id: task.id,
+          session_id: task.session_id,
+          worktree_id: task.worktree_id,
+          type: item.type,
+          content: JSON.stringify(item.content ?? null),
+          raw: item.raw === undefined ? null : JSON.stringify(item.raw),
+          created_at: at,
+        };
+      });
+      const out: PublicMessage[] = [];
+      // One multi-row INSERT per slice (SQLite allows 32766 bound variables; 7 per row).
+      for (let i = 0; i < rows.length; i += 500) {
+        const slice = rows.slice(i, i + 500);
+        // Ids ascend in insertion order: the sorted ids belong to the rows in order.
+        const ids = ((await trx('messages').insert(slice).returning('id')) as { id: number }[]).map((r) => Number(r.id)).sort((a, b) => a - b);
+        slice.forEach((row, j) => out.push(toPublicMessage({ id: ids[j]!, ...row } as MessageRow)));
+      }
+      return out;
+    });
+    return Array.isArray(data) ? created : created[0]!;
   }
 }

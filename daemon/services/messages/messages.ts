@@ -15,7 +15,12 @@ export function configureMessages(app: Application): void {
   app.service(messagesPath).hooks({
     before: {
       find: [(ctx) => void (ctx.params.query = parseInput(messageQuerySchema, ctx.params.query ?? {}, 'query'))],
-      create: [(ctx) => void (ctx.data = parseInput(messageCreateSchema, ctx.data))],
+      // Internal only (the runner); an array is one batch.
+      create: [
+        (ctx) => {
+          ctx.data = (Array.isArray(ctx.data) ? ctx.data.map((m) => parseInput(messageCreateSchema, m)) : parseInput(messageCreateSchema, ctx.data)) as never;
+        },
+      ],
     },
   });
 }

@@ -5,7 +5,8 @@ import type { Application } from '../../declarations.js';
 import { nowIso } from '../../db/database.js';
 import { ensureRecordVisible, ensureWorktreePermission, subjectOf } from '../../rbac/authorize.js';
 import { findVisible } from '../scoped-find.js';
-import { BUILTIN_AGENTS, toPublicSession, type PublicSession, type SessionCreate, type SessionPatch, type SessionRow } from './sessions.schema.js';
+import { knownAgentNames, resolveAgent } from '../../runner/agents.js';
+import { toPublicSession, type PublicSession, type SessionCreate, type SessionPatch, type SessionRow } from './sessions.schema.js';
 
 /** Set when a fork/spawn keeps another user's identity (session sharing): logged and audited. */
 export interface CrossIdentityFork {
@@ -60,8 +61,9 @@ export class SessionsService {
         params.crossIdentityFork = { parentId: parent.id, parentCreator: parent.created_by };
       }
     }
-    if (!(BUILTIN_AGENTS as readonly string[]).includes(agent)) {
-      throw new BadRequest(`Invalid data: "agent": unknown agent "${agent}"; known: ${BUILTIN_AGENTS.join(', ')}`, { errors: { agent: 'unknown agent' } });
+    const { config } = this.app.get('runtime');
+    if (!resolveAgent(config, agent)) {
+      throw new BadRequest(`Invalid data: "agent": unknown agent "${agent}"; known: ${knownAgentNames(config).join(', ')}`, { errors: { agent: 'unknown agent' } });
     }
     const at = nowIso();
     const row: SessionRow = {

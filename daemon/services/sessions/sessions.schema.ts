@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import { booleanQuery, pageQuery } from '../pagination.js';
-
-/** Agents a session can run; command agents from config join these in the executor issue. */
-export const BUILTIN_AGENTS = ['claude-code', 'codex', 'gemini'] as const;
+import { AGENT_NAME_PATTERN } from '../../config/schema.js';
 
 export interface SessionRow {
   id: string;
@@ -27,7 +25,8 @@ export function toPublicSession(row: SessionRow): PublicSession {
   return { ...rest, archived: Boolean(row.archived) };
 }
 
-const agent = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be an agent name such as "claude-code"');
+// Which names exist is decided at create time by daemon/runner/agents.ts (built-ins + config).
+const agent = z.string().regex(AGENT_NAME_PATTERN, 'must be an agent name such as "claude-code"');
 const title = z.string().trim().max(200);
 
 /**

@@ -41,7 +41,7 @@ export class UsersService {
       password: await bcrypt.hash(data.password, BCRYPT_ROUNDS),
       role: data.role,
       disabled: false,
-      unix_username: null,
+      unix_username: data.unix_username ?? null,
       sessions_revoked_at: null,
       created_at: at,
       updated_at: at,
@@ -49,7 +49,7 @@ export class UsersService {
     try {
       await this.db('users').insert(row);
     } catch (error) {
-      if (/UNIQUE/i.test((error as Error).message)) throw new Conflict(`A user with email ${data.email} already exists`);
+      if (/UNIQUE/i.test((error as Error).message)) throw new Conflict(/unix_username/i.test((error as Error).message) ? `The Unix account ${data.unix_username} is already linked to another user` : `A user with email ${data.email} already exists`);
       throw error;
     }
     return toPublicUser(row);
@@ -69,7 +69,7 @@ export class UsersService {
       try {
         await trx('users').where('id', before.id).update(changes);
       } catch (error) {
-        if (/UNIQUE/i.test((error as Error).message)) throw new Conflict(`A user with email ${data.email} already exists`);
+        if (/UNIQUE/i.test((error as Error).message)) throw new Conflict(/unix_username/i.test((error as Error).message) ? `The Unix account ${data.unix_username} is already linked to another user` : `A user with email ${data.email} already exists`);
         throw error;
       }
     });

@@ -60,6 +60,8 @@ export const userCreateSchema = z.strictObject({
   password,
   name: name.optional(),
   role: role.default('member'),
+  // Checked (namespace, reserved names) by daemon/unix/sync-hooks.ts on every write.
+  unix_username: z.string().max(64).nullable().optional(),
 });
 
 export const userPatchSchema = z
@@ -70,6 +72,7 @@ export const userPatchSchema = z
     old_password: z.string().max(200).optional(),
     role: role.optional(),
     disabled: z.boolean().optional(),
+    unix_username: z.string().max(64).nullable().optional(),
   })
   .refine((v) => Object.keys(v).length > 0, 'nothing to change');
 

@@ -1,0 +1,146 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { commandFor, simpleEnvironment, spawnAsIdentity, type SpawnSettings } from './spawn.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agor-spawn-test-'));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const simple: SpawnSettings = { mode: 'simple', sudoPath: '/usr/bin/sudo', privPath: '/usr/local/libexec/agor/agor-priv', stopGraceMs: 2000 };
+const insulated: SpawnSettings = { ...simple, mode: 'insulated' };
+const strict: SpawnSettings = { ...simple, mode: 'strict' };
+
+function collect(stream: NodeJS.ReadableStream | null): () => string {
+  let out = '';
+  stream?.setEncoding('utf8');
+  stream?.on('data', (d: string) => (out += d));
+  return () => out;
+}
+
+/** Waits for `pattern` in `out()`, at most 10 s. */
+async function waitFor(out: () => string, pattern: RegExp): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!pattern.test(out())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern} (got ${JSON.stringify(out())})`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+// The shell tests run the daemon user's login shell: skip them when it is none (nologin, false).
+const LOGIN_SHELL = os.userInfo().shell ?? '';
+const noShell = /nologin|false$/.test(LOGIN_SHELL) || !LOGIN_SHELL ? `the login shell of ${os.userInfo().username} is ${LOGIN_SHELL || 'unset'}` : false;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+describe('commandFor: the command line of each identity', () => {
+  it('insulated and strict go through sudo -n agor-priv exec, never a shell, with no environment of ours', () => {
+    const i = commandFor({ kind: 'insulated', user: 'agor_executor', group: 'agor_wt_0123456789ab' }, { program: 'executor', cwd: '/srv/wt/a' }, insulated);
+    assert.equal(i.file, '/usr/bin/sudo');
+    assert.deepEqual(i.args, ['-n', '/usr/local/libexec/agor/agor-priv', 'exec', '--mode', 'insulated', '--group', 'agor_wt_0123456789ab', '--cwd', '/srv/wt/a', '--program', 'executor']);
+    assert.deepEqual(Object.keys(i.env).sort(), ['LANG', 'LC_ALL', 'PATH']);
+    const s = commandFor({ kind: 'strict', user: 'agor_alice' }, { program: 'shell', cwd: '/srv/wt/a', term: 'xterm-256color' }, strict);
+    assert.deepEqual(s.args, ['-n', '/usr/local/libexec/agor/agor-priv', 'exec', '--mode', 'strict', '--user', 'agor_alice', '--cwd', '/srv/wt/a', '--program', 'shell', '--term', 'xterm-256color']);
+  });
+  it('fails closed: never the daemon user in insulated/strict, never an isolated identity in simple mode', () => {
+    assert.throws(() => commandFor({ kind: 'daemon' }, { program: 'shell', cwd: dir }, insulated), /refusing to run as the daemon user/);
+    assert.throws(() => commandFor({ kind: 'strict', user: 'agor_a' }, { program: 'shell', cwd: dir }, simple), /needs unix_user_mode/);
+  });
+  it('refuses what agor-priv could not honour or should never see', () => {
+    const id = { kind: 'strict', user: 'agor_alice' } as const;
+    assert.throws(() => commandFor(id, { program: 'shell', cwd: '/w', env: { ANTHROPIC_API_KEY: 'x' } }, strict), /over its pipe/);
+    assert.throws(() => commandFor(id, { program: 'executor', cwd: '/w', programPath: '/tmp/x.mjs' }, strict), /simple mode only/);
+    assert.throws(() => commandFor(id, { program: 'bash' as never, cwd: '/w' }, strict), /unknown program/);
+    assert.throws(() => commandFor(id, { program: 'shell', cwd: 'relative' }, strict), /absolute/);
+    assert.throws(() => commandFor(id, { program: 'shell', cwd: '/w', term: 'x;rm -rf /' }, strict), /TERM/);
+  });
+});
+
+describe('simple mode: a direct child with an allow-listed environment', () => {
+  it("never passes on the daemon's environment", () => {
+    process.env.AGOR_TEST_SECRET_MARKER = 'must-not-leak';
+    try {
+      const env = simpleEnvironment({ env: { ANTHROPIC_API_KEY: 'k' }, term: 'xterm' });
+      assert.deepEqual(Object.keys(env).sort(), ['ANTHROPIC_API_KEY', 'HOME', 'LANG', 'LOGNAME', 'PATH', 'SHELL', 'TERM', 'USER']);
+      assert.equal(env.PATH, '/usr/local/bin:/usr/bin:/bin');
+    } finally {
+      delete process.env.AGOR_TEST_SECRET_MARKER;
+    }
+  });
+  it('refuses variables that change how programs load', () => {
+    for (const name of ['LD_PRELOAD', 'NODE_OPTIONS', 'GIT_DIR', 'PATH', 'HOME', 'AGOR_MASTER_SECRET', 'BASH_ENV']) {
+      assert.throws(() => simpleEnvironment({ env: { [name]: 'x' } }), /refused/, name);
+    }
+  });
+  it('runs the executor program with this Node; the child sees only the allow-list', async () => {
+    const program = path.join(dir, 'fake-executor.mjs');
+    fs.writeFileSync(program, "process.stdout.write(JSON.stringify({ cwd: process.cwd(), keys: Object.keys(process.env).sort() }) + '\\n');\n");
+    process.env.AGOR_MASTER_SECRET_TEST_ONLY = 'x';
+    const proc = spawnAsIdentity({ kind: 'daemon' }, { program: 'executor', cwd: dir, programPath: program }, simple);
+    delete process.env.AGOR_MASTER_SECRET_TEST_ONLY;
+    const out = collect(proc.child.stdout);
+    proc.child.stdin!.end();
+    assert.deepEqual(await proc.exited, { code: 0, signal: null });
+    const seen = JSON.parse(out());
+    assert.equal(seen.cwd, fs.realpathSync(dir));
+    assert.ok(!seen.keys.some((k: string) => k.startsWith('AGOR_')), seen.keys.join(','));
+  });
+  it('the login shell exits when its stdin closes (a dead daemon leaves no shell behind)', { skip: noShell }, async () => {
+    const proc = spawnAsIdentity({ kind: 'daemon' }, { program: 'shell', cwd: dir }, simple);
+    const out = collect(proc.child.stdout);
+    proc.child.stdin!.write('echo hello-from-shell\n');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(alive(proc.child.pid!));
+    proc.child.stdin!.end();
+    const status = await proc.exited;
+    assert.equal(status.code, 0);
+    assert.match(out(), /hello-from-shell/);
+  });
+  it('stop(): SIGTERM first, reaching the whole process group', { skip: noShell }, async () => {
+    const proc = spawnAsIdentity({ kind: 'daemon' }, { program: 'shell', cwd: dir }, simple);
+    const out = collect(proc.child.stdout);
+    proc.child.stdin!.write('sleep 300 & echo child=$!\nwait\n');
+    await waitFor(out, /child=\d+/);
+    const grandchild = Number(/child=(\d+)/.exec(out())![1]);
+    const t0 = Date.now();
+    const status = await proc.stop(5000);
+    assert.ok(Date.now() - t0 < 2000, 'ended by SIGTERM, not after the grace period');
+    assert.equal(status.signal, 'SIGTERM');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(!alive(grandchild), 'the shell’s own child got the signal too');
+  });
+  it('stop(): SIGKILL after the grace period when SIGTERM is ignored', { skip: noShell }, async () => {
+    const proc = spawnAsIdentity({ kind: 'daemon' }, { program: 'shell', cwd: dir }, simple);
+    const out = collect(proc.child.stdout);
+    proc.child.stdin!.write("trap '' TERM\necho ready\nexec sleep 300\n");
+    await waitFor(out, /ready/);
+    const t0 = Date.now();
+    const status = await proc.stop(400);
+    assert.ok(Date.now() - t0 >= 350);
+    assert.equal(status.signal, 'SIGKILL');
+    assert.deepEqual(await proc.stop(), status, 'stop() is idempotent');
+  });
+});
+
+describe('insulated/strict: stop() signals sudo (which relays), then SIGKILLs it', () => {
+  it('with a stand-in for sudo that reports what it got', async () => {
+    const fakeSudo = path.join(dir, 'fake-sudo');
+    fs.writeFileSync(fakeSudo, `#!/bin/bash\necho "argv: $*"\ntrap 'echo got-TERM; exit 143' TERM\nwhile read -r line; do :; done\n`, { mode: 0o755 });
+    const settings = { ...strict, sudoPath: fakeSudo };
+    const proc = spawnAsIdentity({ kind: 'strict', user: 'agor_alice' }, { program: 'shell', cwd: '/srv/wt/a' }, settings);
+    const out = collect(proc.child.stdout);
+    await waitFor(out, /argv:/);
+    assert.match(out(), /argv: -n \/usr\/local\/libexec\/agor\/agor-priv exec --mode strict --user agor_alice --cwd \/srv\/wt\/a --program shell/);
+    const status = await proc.stop(3000);
+    assert.equal(status.code, 143);
+    assert.match(out(), /got-TERM/);
+  });
+});

@@ -1,0 +1,68 @@
+// Shared pieces of the runner suites: command agents as node one-liners, process checks via /proc.
+import fs from 'node:fs';
+
+/** argv of a command agent running `script` with this Node (no shell anywhere). */
+export const nodeAgent = (script: string) => ({ type: 'command', command: [process.execPath, '-e', script] });
+
+/** The prompt (stdin), then `body` with `prompt` in scope. */
+export const withPrompt = (body: string) => `let prompt='';process.stdin.on('data',d=>prompt+=d).on('end',()=>{prompt=prompt.trim();${body}})`;
+
+/** Running: it exists and is not a zombie (a zombie runs nothing; this sandbox's init never reaps). */
+export function alive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Every live process's command line, NUL-separated arguments joined by spaces. */
+export function allCmdlines(): { pid: number; cmdline: string }[] {
+  const out: { pid: number; cmdline: string }[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      out.push({ pid: Number(entry), cmdline: fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ') });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Names of a live process's environment variables (same-uid processes only). */
+export function environNames(pid: number): string[] {
+  return fs
+    .readFileSync(`/proc/${pid}/environ`, 'utf8')
+    .split('\0')
+    .filter(Boolean)
+    .map((kv) => kv.slice(0, kv.indexOf('=')));
+}
+
+/** Pids of live processes whose parent is `ppid`. */
+export function childrenOf(ppid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === ppid && fields[0] !== 'Z') pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+export async function until<T>(pick: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await pick();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,354 @@
+// The unix suite's machine fixture: a real installation (scripts/install-unix-isolation.sh) with
+// accounts named agor_<prefix>_*, a real daemon run AS the daemon user, real sudo and agor-priv.
+//
+// The installation's fixed paths (/etc/agor, /usr/local/libexec/agor, /etc/sudoers.d) are shared by
+// the whole machine, so the suite never writes the real ones: it runs the installer, the daemon and
+// everything they start inside a private mount namespace (unshare -m) where those three directories
+// are bind mounts of fresh directories under the fixture's base dir. Accounts and groups are
+// machine-wide (one /etc/passwd) and carry the unique prefix; cleanup() removes every one of them,
+// the base dir and any process left running as them, and touches nothing else.
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { packageRoot } from '../../daemon/version.js';
+import { readGroups, readUsers } from '../../daemon/unix/os-state.js';
+
+export const ROOT = packageRoot();
+const NS_DIRS = ['/etc/agor', '/usr/local/libexec/agor', '/etc/sudoers.d'] as const;
+
+/** Why the suite cannot run here, or null. With CI=true the suite fails on a reason instead of skipping. */
+export function unixSuiteBlocker(): string | null {
+  if (process.getuid?.() !== 0) return 'the unix suite needs root (it creates users, groups and a sudoers rule)';
+  for (const tool of ['/usr/bin/sudo', '/usr/bin/setfacl', '/usr/bin/setpriv', '/usr/sbin/runuser', '/usr/bin/unshare', '/usr/bin/nsenter', '/usr/bin/git']) {
+    if (!fs.existsSync(tool)) return `${tool} is missing (apt-get install -y sudo acl util-linux git)`;
+  }
+  if (!fs.existsSync(path.join(ROOT, 'dist/priv/agor-priv.mjs'))) return 'dist/priv/agor-priv.mjs is not built (npm run build)';
+  if (!fs.existsSync(path.join(ROOT, 'scripts/install-unix-isolation.sh'))) return 'scripts/install-unix-isolation.sh is missing';
+  return null;
+}
+
+export interface CommandResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export class UnixFixture {
+  readonly prefix: string;
+  readonly base: string;
+  readonly daemonUser: string;
+  readonly executorUser: string;
+  readonly usersGroup: string;
+  readonly worktreesRoot: string;
+  readonly daemonHome: string;
+  /** Where the daemon user reads the code from (the checkout, or a copy when it cannot reach it). */
+  appRoot = ROOT;
+  private holder: ChildProcess | null = null;
+  private madeMountPoints: string[] = [];
+  /** Worktree groups this run saw being made (removed in cleanup even if the daemon did not). */
+  readonly groupsSeen = new Set<string>();
+  readonly log: string[] = [];
+
+  constructor() {
+    this.prefix = `t${crypto.randomBytes(3).toString('hex')}`;
+    this.base = `/var/lib/agor-e2e-${this.prefix}`;
+    this.daemonUser = this.person('d');
+    this.executorUser = this.person('x');
+    this.usersGroup = this.person('g');
+    this.worktreesRoot = `${this.base}/data`;
+    this.daemonHome = `${this.base}/home`;
+  }
+
+  /** agor_<prefix>_<name>: every account and group of this run. */
+  person(name: string): string {
+    return `agor_${this.prefix}_${name}`;
+  }
+
+  get nsPid(): number {
+    if (!this.holder?.pid) throw new Error('the namespace is not set up');
+    return this.holder.pid;
+  }
+
+  /** argv prefix that runs a command inside the private mount namespace. */
+  inNs(argv: string[]): string[] {
+    return ['/usr/bin/nsenter', '-t', String(this.nsPid), '-m', '--', ...argv];
+  }
+
+  /** Runs argv inside the namespace (as root unless `asUser`). */
+  run(argv: string[], { asUser, input, env, timeoutMs = 120_000 }: { asUser?: string; input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): CommandResult {
+    let full = argv;
+    if (asUser) full = ['/usr/sbin/runuser', '-u', asUser, '--', '/usr/bin/env', '-i', 'PATH=/usr/local/bin:/usr/bin:/bin', 'LANG=C.UTF-8', ...Object.entries(env ?? {}).map(([k, v]) => `${k}=${v}`), ...argv];
+    const [file, ...args] = this.inNs(full);
+    const r: SpawnSyncReturns<string> = spawnSync(file!, args, { encoding: 'utf8', input: input ?? '', timeout: timeoutMs, cwd: '/' });
+    const result = { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+    this.log.push(`$ ${full.join(' ')}\n-> ${r.status} ${result.stderr.trim().slice(0, 300)}`);
+    return result;
+  }
+
+  /** Creates the namespace with its three private directories. */
+  async setupNamespace(): Promise<void> {
+    fs.mkdirSync(this.base, { mode: 0o755 });
+    fs.chmodSync(this.base, 0o755);
+    const nsRoot = `${this.base}/ns`;
+    fs.mkdirSync(nsRoot, { mode: 0o755 });
+    const binds: string[] = [];
+    for (const dir of NS_DIRS) {
+      // A mount point must exist; missing ones (and missing parents) are made and removed afterwards.
+      const missing: string[] = [];
+      for (let d: string = dir; !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
+      for (const d of missing) {
+        fs.mkdirSync(d, { mode: 0o755 });
+        this.madeMountPoints.unshift(d);
+      }
+      const priv = path.join(nsRoot, dir.replace(/\//g, '_'));
+      fs.mkdirSync(priv, { mode: 0o755 });
+      fs.chmodSync(priv, dir === '/etc/sudoers.d' ? 0o750 : 0o755);
+      // sudo's own README (and nothing else) in the private sudoers.d.
+      if (dir === '/etc/sudoers.d' && fs.existsSync('/etc/sudoers.d/README')) fs.copyFileSync('/etc/sudoers.d/README', path.join(priv, 'README'));
+      binds.push(`mount --bind ${priv} ${dir}`);
+    }
+    const script = `${binds.join(' && ')} && echo ready && exec sleep 86400`;
+    this.holder = spawn('/usr/bin/unshare', ['-m', '--propagation', 'private', '/bin/bash', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const holder = this.holder;
+    await new Promise<void>((resolve, reject) => {
+      let err = '';
+      holder.stderr!.on('data', (d) => (err += d));
+      holder.stdout!.once('data', () => resolve());
+      holder.once('exit', (code) => reject(new Error(`cannot make a private mount namespace (unshare exit ${code}): ${err.trim()}`)));
+    });
+  }
+
+  /** scripts/install-unix-isolation.sh with this run's names (inside the namespace). */
+  install(): CommandResult {
+    return this.run([
+      '/bin/bash', path.join(ROOT, 'scripts/install-unix-isolation.sh'),
+      '--daemon-user', this.daemonUser,
+      '--executor-user', this.executorUser,
+      '--users-group', this.usersGroup,
+      '--worktrees-root', this.worktreesRoot,
+      '--daemon-home', this.daemonHome,
+    ]);
+  }
+
+  /**
+   * Makes the code readable by the daemon user. A checkout it cannot reach (CI clones under /root,
+   * 0700) is bind-mounted, read-only and inside the namespace only, at a path it can traverse.
+   */
+  prepareApp(): void {
+    const probe = this.run(['/usr/bin/test', '-r', path.join(ROOT, 'dist/test/unix/daemon-harness.js')], { asUser: this.daemonUser });
+    if (probe.status === 0) return;
+    const app = `${this.base}/app`;
+    fs.mkdirSync(app, { mode: 0o755 });
+    for (const argv of [['/usr/bin/mount', '--bind', ROOT, app], ['/usr/bin/mount', '-o', 'remount,bind,ro', app]]) {
+      const r = this.run(argv);
+      if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+    }
+    this.appRoot = app;
+    const again = this.run(['/usr/bin/test', '-r', path.join(app, 'dist/test/unix/daemon-harness.js')], { asUser: this.daemonUser });
+    if (again.status !== 0) throw new Error(`the daemon user cannot read the code even at ${app}: make the checkout's files world-readable (chmod -R a+rX)`);
+  }
+
+  uid(name: string): number {
+    const u = readUsers().get(name);
+    if (!u) throw new Error(`no account ${name}`);
+    return u.uid;
+  }
+
+  gid(group: string): number {
+    const g = readGroups().get(group);
+    if (!g) throw new Error(`no group ${group}`);
+    return g.gid;
+  }
+
+  /** Pids of every process running as one of this run's accounts. */
+  processesOfOurAccounts(): number[] {
+    const uids = new Set<number>();
+    for (const [name, u] of readUsers()) if (name.startsWith(`agor_${this.prefix}_`)) uids.add(u.uid);
+    const pids: number[] = [];
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const status = fs.readFileSync(`/proc/${entry}/status`, 'utf8');
+        const m = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status);
+        if (m && (uids.has(Number(m[1])) || uids.has(Number(m[2])))) pids.push(Number(entry));
+      } catch {
+        /* gone */
+      }
+    }
+    return pids;
+  }
+
+  /** Removes everything this run made. Safe to call after any failure, and twice. */
+  cleanup(): void {
+    for (let round = 0; round < 3; round += 1) {
+      const pids = this.processesOfOurAccounts();
+      if (pids.length === 0) break;
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      spawnSync('sleep', ['0.3']);
+    }
+    if (this.holder?.pid) {
+      // The installer's own --uninstall removes what it recorded (inside the namespace).
+      this.run(['/bin/bash', path.join(ROOT, 'scripts/install-unix-isolation.sh'), '--uninstall']);
+      if (this.appRoot !== ROOT) this.run(['/usr/bin/umount', this.appRoot]);
+    }
+    const groups = readGroups();
+    for (const [name, g] of groups) {
+      const ours = name.startsWith(`agor_${this.prefix}_`) || this.groupsSeen.has(name) || (name.startsWith('agor_wt_') && g.members.some((m) => m.startsWith(`agor_${this.prefix}_`)));
+      if (ours && name.startsWith('agor_wt_')) spawnSync('/usr/sbin/groupdel', ['--', name]);
+    }
+    for (const [name] of readUsers()) {
+      if (name.startsWith(`agor_${this.prefix}_`)) spawnSync('/usr/sbin/userdel', ['-r', '--', name], { encoding: 'utf8' });
+    }
+    for (const [name] of readGroups()) {
+      if (name.startsWith(`agor_${this.prefix}_`)) spawnSync('/usr/sbin/groupdel', ['--', name]);
+    }
+    if (this.holder?.pid) {
+      try {
+        process.kill(this.holder.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      this.holder = null;
+    }
+    fs.rmSync(this.base, { recursive: true, force: true });
+    for (const dir of this.madeMountPoints.splice(0)) {
+      try {
+        fs.rmdirSync(dir);
+      } catch {
+        /* not empty: not ours to remove */
+      }
+    }
+  }
+}
+
+export interface HarnessReply {
+  id?: number;
+  ok: boolean;
+  error?: string;
+  refused?: boolean;
+  [key: string]: unknown;
+}
+
+/** The daemon (test/unix/daemon-harness.ts) running as the daemon user inside the namespace. */
+export class DaemonHarness {
+  readonly child: ChildProcess;
+  private nextId = 1;
+  private waiting = new Map<number, (reply: HarnessReply) => void>();
+  readonly stderr: string[] = [];
+  url = '';
+  /** The daemon's own pid (the harness process, below nsenter and runuser). */
+  pid = 0;
+
+  constructor(
+    readonly fx: UnixFixture,
+    readonly agorHome: string,
+    readonly configPath: string,
+  ) {
+    const harness = path.join(fx.appRoot, 'dist/test/unix/daemon-harness.js');
+    const argv = fx.inNs([
+      '/usr/sbin/runuser', '-u', fx.daemonUser, '--',
+      '/usr/bin/env', '-i', `HOME=${fx.daemonHome}`, 'PATH=/usr/local/bin:/usr/bin:/bin', `AGOR_HOME=${agorHome}`, 'LANG=C.UTF-8',
+      process.execPath, harness, configPath,
+    ]);
+    this.child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], cwd: '/' });
+    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => this.stderr.push(d));
+    readline.createInterface({ input: this.child.stdout! }).on('line', (line) => {
+      let reply: HarnessReply;
+      try {
+        reply = JSON.parse(line);
+      } catch {
+        this.stderr.push(`(stdout) ${line}\n`);
+        return;
+      }
+      const resolve = this.waiting.get(reply.id as number);
+      if (resolve) {
+        this.waiting.delete(reply.id as number);
+        resolve(reply);
+      }
+    });
+    this.child.once('exit', () => {
+      for (const [, resolve] of this.waiting) resolve({ ok: false, error: `the daemon exited; stderr: ${this.stderr.join('').slice(-2000)}` });
+      this.waiting.clear();
+    });
+  }
+
+  request(op: string, body: Record<string, unknown> = {}, timeoutMs = 60_000): Promise<HarnessReply> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        resolve({ ok: false, error: `no answer to ${op} within ${timeoutMs} ms; stderr: ${this.stderr.join('').slice(-2000)}` });
+      }, timeoutMs);
+      this.waiting.set(id, (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      });
+      this.child.stdin!.write(JSON.stringify({ id, op, ...body }) + '\n');
+    });
+  }
+
+  async init(email: string, password: string): Promise<void> {
+    const reply = await this.request('init', { email, password });
+    if (!reply.ok) throw new Error(`the daemon did not start: ${reply.error}`);
+    this.url = reply.url as string;
+    this.pid = reply.pid as number;
+  }
+
+  /** Closes stdin (the daemon shuts down) and waits. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.stdin!.end();
+    const timer = setTimeout(() => {
+      try {
+        if (this.pid) process.kill(this.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, 15_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** Pids of `pid` and all its descendants (from /proc). */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(entry));
+      children.set(ppid, list);
+    } catch {
+      /* gone */
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    out.push(p);
+    for (const c of children.get(p) ?? []) walk(c);
+  };
+  walk(pid);
+  return out;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    // A zombie is dead for our purposes.
+    return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,552 @@
+// The unix suite: insulated and strict mode end to end, with real sudo, real agor-priv, real Unix
+// accounts and real file modes (root only; with CI=true a machine that cannot run it is a failure).
+// A daemon runs AS the daemon user (runuser) with a private AGOR_HOME; processes start through the
+// daemon's one spawn path, and each test reads what they could and could not do.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { stringify } from 'yaml';
+import { DaemonHarness, isAlive, processTree, ROOT, UnixFixture, unixSuiteBlocker } from './fixture.js';
+import { readGroups } from '../../daemon/unix/os-state.js';
+import { worktreeGroupName } from '../../daemon/unix/names.js';
+import { acquireUnixSuiteLock } from '../helpers/unix-suite-lock.js';
+
+const blocker = unixSuiteBlocker();
+const inCi = process.env.CI === 'true';
+if (blocker && !inCi) console.log(`# unix suite skipped: ${blocker} (with CI=true this is a failure)`);
+
+const OWNER = { email: 'owner@unix.test', password: 'owner-password-1' };
+// Directories an executing identity creates are its own, group rwx for the worktree group; the daemon
+// user is "others" there, so it can neither read nor remove them. prepare-worktree must also grant
+// the daemon user (u:<daemon>:rwX and the default d:u:<daemon>:rwx) — an agor-priv change.
+const DAEMON_ACL_TODO = 'needs agor-priv prepare-worktree to give the daemon user an ACL entry (u:<daemon_user>:rwX, d:u:<daemon_user>:rwx)';
+
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errorName: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A minimal REST client of the daemon (what the CLI and the board do, over HTTP). */
+class Api {
+  constructor(
+    readonly url: string,
+    readonly token?: string,
+  ) {}
+
+  async call<T = any>(method: string, route: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.url}/${route}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(this.token && { authorization: `Bearer ${this.token}` }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = (await res.json().catch(() => ({}))) as any;
+    if (!res.ok) throw new ApiError(res.status, data.name ?? String(res.status), data.message ?? res.statusText);
+    return data as T;
+  }
+
+  static async login(url: string, email: string, password: string): Promise<Api> {
+    const r = await new Api(url).call('POST', 'authentication', { strategy: 'local', email, password });
+    return new Api(url, r.accessToken);
+  }
+}
+
+async function status(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'ok';
+  } catch (error) {
+    return error instanceof ApiError ? `${error.status} ${error.errorName}: ${error.message}` : String(error);
+  }
+}
+
+interface Person {
+  id: string;
+  email: string;
+  api: Api;
+  unix: string | null;
+}
+
+interface Shell {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** One mode's daemon, with its users and a cloned repository. */
+class ModeRig {
+  h!: DaemonHarness;
+  owner!: Api;
+  repoId = '';
+  agorHome: string;
+
+  constructor(
+    readonly fx: UnixFixture,
+    readonly mode: 'insulated' | 'strict',
+  ) {
+    this.agorHome = `${fx.daemonHome}/agor-${mode}`;
+  }
+
+  async start(): Promise<void> {
+    const fx = this.fx;
+    fs.mkdirSync(this.agorHome, { mode: 0o700 });
+    const config = {
+      daemon: { host: '127.0.0.1', port: 0, data_dir: fx.worktreesRoot },
+      execution: { worktree_rbac: true, unix_user_mode: this.mode, executor_unix_user: fx.executorUser, stop_grace_seconds: 3 },
+      security: { allow_plaintext_secrets: true },
+    };
+    const configPath = `${this.agorHome}/config.yaml`;
+    fs.writeFileSync(configPath, stringify(config), { mode: 0o600 });
+    spawnSync('chown', ['-R', `${fx.daemonUser}:`, this.agorHome]);
+    this.h = new DaemonHarness(fx, this.agorHome, configPath);
+    await this.h.init(OWNER.email, OWNER.password);
+    this.owner = await Api.login(this.h.url, OWNER.email, OWNER.password);
+    const repo = await this.owner.call('POST', 'repos', { url: `file://${fx.base}/src/proj`, name: `proj-${this.mode}` });
+    this.repoId = repo.id;
+  }
+
+  async person(name: string, { unix = true, role = 'member' }: { unix?: boolean; role?: string } = {}): Promise<Person> {
+    const email = `${name}@unix.test`;
+    const password = `${name}-password-1`;
+    const unixName = unix ? this.fx.person(name) : null;
+    const user = await this.owner.call('POST', 'users', { email, password, role, ...(unixName && { unix_username: unixName }) });
+    return { id: user.id, email, api: await Api.login(this.h.url, email, password), unix: unixName };
+  }
+
+  async worktree(by: Person, name: string, opts: { others_can?: string; others_fs_access?: string } = {}): Promise<{ id: string; path: string; unix_group: string }> {
+    const wt = await by.api.call('POST', 'worktrees', { repo_id: this.repoId, name, others_can: 'none', others_fs_access: 'none', ...opts });
+    if (wt.unix_group) this.fx.groupsSeen.add(wt.unix_group);
+    return wt;
+  }
+
+  /** The login shell as `who` in `worktree`, through the daemon's spawn path, `script` on stdin. */
+  async sh(who: Person, worktreeId: string, script: string, { gitEnv = false } = {}): Promise<Shell> {
+    const reply = await this.h.request('run', { user_id: who.id, worktree_id: worktreeId, input: script, timeout_ms: 30_000, git_env: gitEnv });
+    if (!reply.ok) throw new Error(`run refused: ${reply.error}`);
+    return reply as unknown as Shell;
+  }
+}
+
+function idOf(out: string): { uid: number; gid: number; groups: number[] } {
+  const [uid, gid, groups] = out.trim().split('\n').slice(-3);
+  return { uid: Number(uid), gid: Number(gid), groups: groups!.trim().split(/\s+/).map(Number).sort((a, b) => a - b) };
+}
+
+const ID = 'id -u; id -g; id -G\n';
+const DENIED = /Permission denied/;
+
+function members(group: string): string[] {
+  return [...(readGroups().get(group)?.members ?? [])].sort();
+}
+
+describe('unix isolation, end to end (real sudo, agor-priv, accounts and modes)', { skip: blocker && !inCi ? blocker : false }, () => {
+  if (blocker) {
+    it('runs on this machine', () => assert.fail(`the unix suite cannot run: ${blocker}`));
+    return;
+  }
+  const fx = new UnixFixture();
+  let releaseLock: (() => void) | undefined;
+
+  before(async () => {
+    // Our installation lives in a private mount namespace, but other root suites may install
+    // machine-wide: never overlap with them.
+    releaseLock = await acquireUnixSuiteLock('test/unix/isolation.test.ts');
+    await fx.setupNamespace();
+    const installed = fx.install();
+    assert.equal(installed.status, 0, `install-unix-isolation.sh failed:\n${installed.stdout}\n${installed.stderr}`);
+    fx.prepareApp();
+    // The repository the daemons clone: readable by the daemon user.
+    const src = `${fx.base}/src/proj`;
+    fs.mkdirSync(src, { recursive: true, mode: 0o755 });
+    const git = (...args: string[]) => {
+      const r = spawnSync('git', args, { cwd: src, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: fx.base, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x.invalid' } });
+      assert.equal(r.status, 0, r.stderr);
+    };
+    git('init', '-q', '-b', 'main');
+    fs.writeFileSync(path.join(src, 'README.md'), 'hello\n');
+    git('add', 'README.md');
+    git('commit', '-qm', 'initial');
+    // Owned by the daemon user: git refuses to serve a repository of another owner (safe.directory).
+    spawnSync('chown', ['-R', `${fx.daemonUser}:`, `${fx.base}/src`]);
+  });
+
+  after(() => {
+    try {
+      fx.cleanup();
+    } finally {
+      releaseLock?.();
+    }
+  });
+
+  describe('insulated', () => {
+    const rig = new ModeRig(fx, 'insulated');
+    let alice: Person;
+    let bob: Person;
+    let A: { id: string; path: string; unix_group: string };
+    let B: { id: string; path: string; unix_group: string };
+
+    before(async () => {
+      await rig.start();
+      alice = await rig.person('alice', { unix: false });
+      bob = await rig.person('bob', { unix: false });
+      A = await rig.worktree(alice, 'a-private');
+      B = await rig.worktree(bob, 'b-private');
+    });
+    after(() => rig.h?.stop());
+
+    it('each worktree gets the group derived from its id, and a directory prepared for it', () => {
+      assert.equal(A.unix_group, worktreeGroupName(A.id));
+      assert.match(A.unix_group, /^agor_wt_[0-9a-f]{12}$/);
+      assert.deepEqual(members(A.unix_group), [], 'insulated: no account is a member (the group is the process group)');
+      const st = fs.statSync(A.path);
+      assert.equal(st.gid, fx.gid(A.unix_group));
+      assert.ok(st.mode & 0o2000, 'setgid directory');
+      assert.equal(st.mode & 0o007, 0, 'others_fs_access none: no access for others');
+    });
+
+    it('a process runs as the executor user with the worktree group as its only group', async () => {
+      const r = await rig.sh(alice, A.id, ID);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(idOf(r.stdout), { uid: fx.uid(fx.executorUser), gid: fx.gid(A.unix_group), groups: [fx.gid(A.unix_group)] });
+    });
+
+    it("cannot read another worktree (others_fs_access none), the daemon's AGOR_HOME or its home", async () => {
+      const r = await rig.sh(
+        alice,
+        A.id,
+        [`cat ${B.path}/README.md`, `ls ${B.path}`, `cat ${rig.agorHome}/agor.db`, `cat ${rig.agorHome}/jwt.key`, `ls ${rig.agorHome}`, `ls ${fx.daemonHome}`, 'echo done'].join('\n') + '\n',
+      );
+      assert.match(r.stdout, /done/);
+      assert.doesNotMatch(r.stdout, /hello/);
+      const denials = r.stderr.split('\n').filter((l) => DENIED.test(l));
+      assert.equal(denials.length, 6, r.stderr);
+    });
+
+    it('others_fs_access read lets others read but not write; write lets them write', async () => {
+      await bob.api.call('PATCH', `worktrees/${B.id}`, { others_fs_access: 'read' });
+      let r = await rig.sh(alice, A.id, `cat ${B.path}/README.md && echo x > ${B.path}/from-a.txt; echo rc=$?\n`);
+      assert.match(r.stdout, /hello/);
+      assert.match(r.stdout, /rc=1/);
+      assert.ok(!fs.existsSync(`${B.path}/from-a.txt`));
+      await bob.api.call('PATCH', `worktrees/${B.id}`, { others_fs_access: 'write' });
+      r = await rig.sh(alice, A.id, `echo x > ${B.path}/from-a.txt; echo rc=$?\n`);
+      assert.match(r.stdout, /rc=0/, r.stderr);
+      await bob.api.call('PATCH', `worktrees/${B.id}`, { others_fs_access: 'none' });
+      r = await rig.sh(alice, A.id, `cat ${B.path}/README.md; echo rc=$?\n`);
+      assert.match(r.stdout, /rc=1/);
+    });
+
+    it('git status, add and commit work inside its own worktree', async () => {
+      const r = await rig.sh(
+        alice,
+        A.id,
+        'set -e\ngit status --porcelain\necho change >> README.md\nmkdir -p sub && echo new > sub/new.txt\ngit add README.md sub/new.txt\ngit -c user.name=A -c user.email=a@x.invalid commit -qm "from the executor"\ngit log --format=%s -1\n',
+        { gitEnv: true },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /from the executor/);
+    });
+
+    it('stop(): SIGTERM travels through sudo and agor-priv and ends the process', async () => {
+      const started = await rig.h.request('start', { user_id: alice.id, worktree_id: A.id, input: 'echo ready\nexec sleep 600\n' });
+      assert.ok(started.ok, started.error);
+      const tree = processTree(started.pid as number);
+      const stopped = await rig.h.request('stop', { handle: startedHandle(started), grace_ms: 5000 });
+      assert.ok(stopped.ok, stopped.error);
+      assert.ok((stopped.ms as number) < 3000, `stopped in ${stopped.ms} ms, by SIGTERM, not after the grace period`);
+      await waitGone(tree);
+    });
+
+    it('stop(): SIGKILL after the grace period when the process ignores SIGTERM', async () => {
+      const started = await rig.h.request('start', { user_id: alice.id, worktree_id: A.id, input: "trap '' TERM\necho ready\nexec sleep 600\n" });
+      assert.ok(started.ok, started.error);
+      const tree = processTree(started.pid as number);
+      const stopped = await rig.h.request('stop', { handle: startedHandle(started), grace_ms: 1000 });
+      assert.ok(stopped.ok, stopped.error);
+      assert.ok((stopped.ms as number) >= 900, `stopped after ${stopped.ms} ms`);
+      await waitGone(tree);
+    });
+
+    it('deleting a worktree removes its directory, its group and its entry on the repository', async () => {
+      const C = await rig.worktree(alice, 'c-temp');
+      const r = await rig.sh(alice, C.id, 'echo x >> README.md\n');
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(readGroups().has(C.unix_group));
+      await alice.api.call('DELETE', `worktrees/${C.id}?force=true`);
+      assert.ok(!readGroups().has(C.unix_group), 'the group is gone');
+      assert.ok(!fs.existsSync(C.path), 'the directory is gone');
+      const acl = spawnSync('getfacl', ['-p', `${fx.worktreesRoot}/repos/proj-insulated/.git`], { encoding: 'utf8' }).stdout;
+      assert.doesNotMatch(acl, new RegExp(C.unix_group));
+    });
+
+    it('deleting a worktree that holds directories made by the executing identity', { todo: DAEMON_ACL_TODO }, async () => {
+      const C = await rig.worktree(alice, 'c-made');
+      await rig.sh(alice, C.id, 'mkdir made-by-executor && echo x > made-by-executor/f\n');
+      await alice.api.call('DELETE', `worktrees/${C.id}?force=true`);
+      assert.ok(!readGroups().has(C.unix_group), 'the group is gone');
+      assert.ok(!fs.existsSync(C.path), 'the directory is gone');
+    });
+
+    it('kill -9 of the daemon leaves no process of it running', async () => {
+      const started = await rig.h.request('start', { user_id: alice.id, worktree_id: A.id, input: 'echo ready\n' });
+      assert.ok(started.ok, started.error);
+      const tree = processTree(rig.h.pid).filter((p) => p !== rig.h.pid);
+      assert.ok(tree.length >= 3, `sudo, agor-priv and the shell run below the daemon (${tree.join(',')})`);
+      process.kill(rig.h.pid, 'SIGKILL');
+      await waitGone(tree);
+    });
+  });
+
+  describe('strict', () => {
+    const rig = new ModeRig(fx, 'strict');
+    let alice: Person;
+    let bob: Person;
+    let carol: Person;
+    let S: { id: string; path: string; unix_group: string };
+    let P: { id: string; path: string; unix_group: string };
+    let Bw: { id: string; path: string; unix_group: string };
+
+    before(async () => {
+      await rig.start();
+      alice = await rig.person('alice');
+      bob = await rig.person('bob');
+      carol = await rig.person('carol', { unix: false });
+      S = await rig.worktree(alice, 's-shared', { others_can: 'session', others_fs_access: 'none' });
+      P = await rig.worktree(alice, 'p-private');
+      Bw = await rig.worktree(bob, 'b-own');
+    });
+    after(() => rig.h?.stop());
+
+    it('creating a user with unix_username creates its account through agor-priv', () => {
+      assert.ok(fx.uid(alice.unix!) >= 1000);
+      assert.ok(fx.uid(bob.unix!) >= 1000);
+    });
+
+    it('the group holds exactly the users who may run sessions there and have an account', () => {
+      assert.deepEqual(members(S.unix_group), [alice.unix!, bob.unix!].sort(), 'owner alice, bob by tier session; carol has no account');
+      assert.deepEqual(members(P.unix_group), [alice.unix!], 'others_can none: the owner only');
+      assert.deepEqual(members(Bw.unix_group), [bob.unix!]);
+    });
+
+    it("a process runs as its creator's own account, with the creator's groups", async () => {
+      const r = await rig.sh(bob, S.id, ID);
+      assert.equal(r.code, 0, r.stderr);
+      const id = idOf(r.stdout);
+      assert.equal(id.uid, fx.uid(bob.unix!));
+      assert.ok(id.groups.includes(fx.gid(S.unix_group)));
+      assert.ok(!id.groups.includes(fx.gid(P.unix_group)));
+    });
+
+    it("files made by one identity are usable by another legitimate identity's next session", async () => {
+      let r = await rig.sh(alice, S.id, 'set -e\necho one > shared.txt\nmkdir -p dir\necho a > dir/a.txt\n');
+      assert.equal(r.code, 0, r.stderr);
+      r = await rig.sh(bob, S.id, 'set -e\necho two >> shared.txt\necho b > dir/b.txt\nrm dir/a.txt\ncat shared.txt\n');
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'one\ntwo\n');
+    });
+
+    it('git commit works as each identity in the shared worktree', async () => {
+      for (const who of [alice, bob]) {
+        const r = await rig.sh(who, S.id, `set -e\necho ${who.email} >> README.md\ngit add -A\ngit -c user.name=x -c user.email=${who.email} commit -qm "by ${who.email}"\ngit log --format=%s -1\n`, { gitEnv: true });
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, new RegExp(`by ${who.email}`));
+      }
+    });
+
+    it("a rewritten .git file or commondir planted by one identity is not run by another's git", async () => {
+      const marker = `${fx.base}/planted-ran`;
+      const evil = `${S.path}/evil-git`;
+      const plant = [
+        'set -e',
+        'admin="$GIT_DIR"',
+        'unset GIT_DIR GIT_COMMON_DIR GIT_WORK_TREE',
+        `git init -q --bare ${evil}`,
+        `git --git-dir=${evil} config core.fsmonitor 'touch ${marker}; false'`,
+        `git --git-dir=${evil} config core.hooksPath ${evil}/hooks`,
+        `printf '#!/bin/sh\\ntouch ${marker}\\n' > ${evil}/hooks/pre-commit && chmod +x ${evil}/hooks/pre-commit`,
+        `chmod -R g+rwX ${evil}`,
+        `printf 'gitdir: ${evil}\\n' > .git`,
+        `printf '${evil}\\n' > "$admin/commondir"`,
+      ].join('\n') + '\n';
+      const planted = await rig.sh(bob, S.id, plant, { gitEnv: true });
+      assert.equal(planted.code, 0, planted.stderr);
+      const r = await rig.sh(alice, S.id, `set -e\necho planted >> README.md\ngit status --porcelain >/dev/null\ngit add README.md\ngit -c user.name=a -c user.email=a@x.invalid commit -qm after-plant\ngit log --format=%s -1\n`, { gitEnv: true });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /after-plant/);
+      assert.ok(!fs.existsSync(marker), 'none of the planted commands ran');
+      // Put the pointers back for the tests that follow (the daemon never read them either).
+      const fixed = await rig.sh(alice, S.id, `rm -rf ${evil}\nprintf 'gitdir: %s\\n' "$GIT_DIR" > .git\nprintf '%s\\n' "$GIT_COMMON_DIR" > "$GIT_DIR/commondir"\n`, { gitEnv: true });
+      assert.equal(fixed.code, 0, fixed.stderr);
+    });
+
+    it("cannot read a private worktree, another person's home or the daemon's AGOR_HOME", async () => {
+      const aliceHome = `/home/${alice.unix}`;
+      const r = await rig.sh(bob, S.id, [`cat ${P.path}/README.md`, `ls ${aliceHome}`, `cat ${rig.agorHome}/agor.db`, `cat ${rig.agorHome}/jwt.key`, 'echo done'].join('\n') + '\n');
+      assert.match(r.stdout, /done/);
+      assert.equal(r.stderr.split('\n').filter((l) => DENIED.test(l)).length, 4, r.stderr);
+    });
+
+    it('a creator without a Unix account is refused and nothing runs', async () => {
+      const marker = `${fx.base}/carol-ran`;
+      const reply = await rig.h.request('run', { user_id: carol.id, worktree_id: S.id, input: `touch ${marker}\n` });
+      assert.equal(reply.ok, false);
+      assert.equal(reply.refused, true);
+      assert.match(String(reply.error), /no(ne| Unix account)|has none/i);
+      assert.ok(!fs.existsSync(marker), 'nothing ran');
+    });
+
+    it('a tier drop removes the membership, and the next process lacks the group', async () => {
+      await alice.api.call('PATCH', `worktrees/${S.id}`, { others_can: 'view' });
+      assert.deepEqual(members(S.unix_group), [alice.unix!]);
+      const ids = await rig.sh(bob, Bw.id, ID);
+      assert.equal(ids.code, 0, ids.stderr);
+      assert.ok(!idOf(ids.stdout).groups.includes(fx.gid(S.unix_group)), 'the next process lacks the group');
+      const r = await rig.sh(bob, Bw.id, `cat ${S.path}/shared.txt; echo rc=$?\n`);
+      assert.match(r.stdout, /rc=1/);
+      await alice.api.call('PATCH', `worktrees/${S.id}`, { others_can: 'session' });
+      assert.deepEqual(members(S.unix_group), [alice.unix!, bob.unix!].sort());
+    });
+
+    it('owners, roles, disabling and unlinking move memberships at once', async () => {
+      await alice.api.call('POST', `worktrees/${P.id}/owners`, { user_id: bob.id });
+      assert.deepEqual(members(P.unix_group), [alice.unix!, bob.unix!].sort(), 'a new owner joins');
+      await alice.api.call('DELETE', `worktrees/${P.id}/owners/${bob.id}`);
+      assert.deepEqual(members(P.unix_group), [alice.unix!], 'a removed owner leaves');
+      await rig.owner.call('PATCH', `users/${bob.id}`, { role: 'viewer' });
+      assert.deepEqual(members(S.unix_group), [alice.unix!], 'viewers never run sessions');
+      await rig.owner.call('PATCH', `users/${bob.id}`, { role: 'member' });
+      await rig.owner.call('PATCH', `users/${bob.id}`, { disabled: true });
+      assert.deepEqual(members(S.unix_group), [alice.unix!], 'disabled users leave every group');
+      await rig.owner.call('PATCH', `users/${bob.id}`, { disabled: false });
+      assert.deepEqual(members(S.unix_group), [alice.unix!, bob.unix!].sort());
+    });
+
+    it('an invalid unix_username is refused with 400 and nothing changes', async () => {
+      for (const bad of ['root', fx.daemonUser, fx.executorUser, 'agor_$(id)', 'agor_a;b', fx.usersGroup]) {
+        const result = await status(rig.owner.call('PATCH', `users/${carol.id}`, { unix_username: bad }));
+        assert.match(result, /^400 BadRequest/, `${bad}: ${result}`);
+      }
+      const me = await rig.owner.call('GET', `users/${carol.id}`);
+      assert.equal(me.unix_username, null);
+    });
+
+    it('admin sync-unix: a dry run changes nothing, a run repairs drift, a second run has nothing to do', async () => {
+      assert.equal(spawnSync('/usr/bin/gpasswd', ['-d', bob.unix!, S.unix_group]).status, 0);
+      const dry = await rig.owner.call('POST', 'unix-sync', { dry_run: true });
+      assert.ok(dry.actions.some((a: any) => a.action === 'set-group-members' && a.target === S.unix_group && a.status === 'planned'));
+      assert.deepEqual(members(S.unix_group), [alice.unix!]);
+      const run = await rig.owner.call('POST', 'unix-sync', {});
+      assert.equal(run.failed, 0, JSON.stringify(run.actions));
+      assert.deepEqual(members(S.unix_group), [alice.unix!, bob.unix!].sort());
+      const again = await rig.owner.call('POST', 'unix-sync', { dry_run: true });
+      assert.deepEqual(again.actions.filter((a: any) => a.action === 'set-group-members' || a.action === 'ensure-group' || a.action === 'ensure-user'), []);
+      assert.match(await status(alice.api.call('POST', 'unix-sync', {})), /^403/);
+    });
+
+    it('when the OS cannot follow a change, the call fails with the reason and the change is undone', async () => {
+      // Take the sudo rule away (inside the suite's namespace only): agor-priv becomes unreachable.
+      assert.equal(fx.run(['/bin/mv', '/etc/sudoers.d/agor', '/etc/sudoers.d/agor.off']).status, 0);
+      try {
+        const result = await status(alice.api.call('PATCH', `worktrees/${S.id}`, { others_can: 'view' }));
+        assert.match(result, /^503 Unavailable: .*undone.*sudo.*sudoers rule/);
+        const after = await alice.api.call('GET', `worktrees/${S.id}`);
+        assert.equal(after.others_can, 'session', 'the tier change was undone');
+        assert.deepEqual(members(S.unix_group), [alice.unix!, bob.unix!].sort());
+        const events = await rig.owner.call('GET', 'audit?action=unix.sync_failed');
+        assert.ok((events.data ?? events).length >= 1, 'the failure is audited');
+      } finally {
+        assert.equal(fx.run(['/bin/mv', '/etc/sudoers.d/agor.off', '/etc/sudoers.d/agor']).status, 0);
+      }
+    });
+
+    it('the CLI: user create --unix, user link-unix, admin sync-unix --dry-run', async () => {
+      const cli = (args: string[]) => {
+        const r = spawnSync(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), '--url', rig.h.url, ...args], {
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH, HOME: fx.base, AGOR_HOME: `${fx.base}/cli-home`, AGOR_API_KEY: rig.owner.token },
+          input: 'dora-password-1\n',
+        });
+        return { code: r.status, out: r.stdout + r.stderr };
+      };
+      const dora = fx.person('dora');
+      let r = cli(['user', 'create', '--email', 'dora@unix.test', '--password-stdin', '--unix', '--unix-name', dora]);
+      assert.equal(r.code, 0, r.out);
+      assert.ok(fx.uid(dora) >= 1000, 'the account exists');
+      r = cli(['user', 'link-unix', 'carol@unix.test', fx.person('carol')]);
+      assert.equal(r.code, 0, r.out);
+      assert.match(r.out, new RegExp(`unix_username: ${fx.person('carol')}`));
+      assert.ok(fx.uid(fx.person('carol')) >= 1000);
+      r = cli(['user', 'link-unix', 'carol@unix.test', 'agor_a;b']);
+      assert.equal(r.code, 1);
+      assert.match(r.out, /BadRequest: Invalid data: "unix_username"/);
+      r = cli(['admin', 'sync-unix', '--dry-run']);
+      assert.equal(r.code, 0, r.out);
+      assert.match(r.out, /mode: strict \(dry run: nothing was changed\)/);
+      // carol and dora now hold accounts and others_can is session: they join S at once.
+      assert.deepEqual(members(S.unix_group), [alice.unix!, bob.unix!, fx.person('carol'), dora].sort());
+    });
+
+    it('a daemon refuses to start without the sudo rule, or with worktrees inside AGOR_HOME, saying how to fix it', async () => {
+      const home = `${fx.daemonHome}/agor-refused`;
+      fs.mkdirSync(home, { mode: 0o700 });
+      const attempt = async (dataDir: string) => {
+        const config = { daemon: { host: '127.0.0.1', port: 0, data_dir: dataDir }, execution: { worktree_rbac: true, unix_user_mode: 'strict', executor_unix_user: fx.executorUser }, security: { allow_plaintext_secrets: true } };
+        fs.writeFileSync(`${home}/config.yaml`, stringify(config), { mode: 0o600 });
+        spawnSync('chown', ['-R', `${fx.daemonUser}:`, home]);
+        const h = new DaemonHarness(fx, home, `${home}/config.yaml`);
+        try {
+          await h.init(OWNER.email, OWNER.password);
+          return 'started';
+        } catch (error) {
+          return (error as Error).message;
+        } finally {
+          await h.stop();
+        }
+      };
+      assert.equal(fx.run(['/bin/mv', '/etc/sudoers.d/agor', '/etc/sudoers.d/agor.off']).status, 0);
+      try {
+        assert.match(await attempt(fx.worktreesRoot), /strict mode cannot start: sudo rule: `sudo -n -l \/usr\/local\/libexec\/agor\/agor-priv` fails for .*Fix: install the sudoers rule/);
+      } finally {
+        assert.equal(fx.run(['/bin/mv', '/etc/sudoers.d/agor.off', '/etc/sudoers.d/agor']).status, 0);
+      }
+      assert.match(await attempt(`${home}/data`), /data dir: worktrees live in .* inside AGOR_HOME .*Fix: set daemon\.data_dir/);
+    });
+
+    it('deleting a worktree shared by several identities removes its group and its entry on the repository', { todo: DAEMON_ACL_TODO }, async () => {
+      await alice.api.call('DELETE', `worktrees/${S.id}?force=true`);
+      assert.ok(!readGroups().has(S.unix_group));
+      const acl = spawnSync('getfacl', ['-p', `${fx.worktreesRoot}/repos/proj-strict/.git`], { encoding: 'utf8' }).stdout;
+      assert.doesNotMatch(acl, new RegExp(S.unix_group));
+    });
+  });
+});
+
+function startedHandle(reply: { id?: number }): number {
+  return reply.id as number;
+}
+
+async function waitGone(pids: number[], ms = 8000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const alive = pids.filter(isAlive);
+    if (alive.length === 0) return;
+    if (Date.now() > deadline) {
+      const shown = alive.map((p) => {
+        try {
+          return `${p}:${fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ')}`;
+        } catch {
+          return String(p);
+        }
+      });
+      assert.fail(`still running after ${ms} ms: ${shown.join('; ')}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
