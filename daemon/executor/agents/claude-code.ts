@@ -38,6 +38,7 @@ const API_KEY = 'ANTHROPIC_API_KEY';
 /** Optional: a per-user endpoint (a proxy, or the fake server in tests). */
 const BASE_URL = 'ANTHROPIC_BASE_URL';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_ERROR_CHARS = 8000;
 
 /** How long the CLI gets to shut down (and stop its tools) after the run ends before SIGKILL. */
 const CLI_EXIT_GRACE_MS = 10_000;
@@ -46,7 +47,7 @@ const SETTING_SOURCES = ['user', 'project', 'local'] as const;
 type SettingSource = (typeof SETTING_SOURCES)[number];
 
 /** Keeps the last `max` characters of a stream (the CLI's stderr), for error messages. */
-function tailBuffer(max = 8192): { push(s: string): void; text(): string } {
+function tailBuffer(max = 4000): { push(s: string): void; text(): string } {
   let buf = '';
   return {
     push(s) {
@@ -323,6 +324,8 @@ async function run(task: AgentTask, io: AgentIO): Promise<AgentResult> {
     // prompt too: drop the handle so the next prompt starts a new conversation, and say so.
     const lost = resumed !== null && /No conversation found with session ID/i.test(failure);
     if (lost) failure = `${failure} (the conversation could not be resumed; the next prompt starts a new one)`;
+    // The protocol caps a task's error at 10,000 characters.
+    if (failure.length > MAX_ERROR_CHARS) failure = `${failure.slice(0, MAX_ERROR_CHARS)}…`;
     if (!emittedErrors.has(failure)) io.emit({ type: 'error', content: { message: failure } });
     return { status: 'failed', resume: lost ? null : resumeHandle(), usage, error: failure };
   }

@@ -27,6 +27,7 @@ const API_KEY = 'OPENAI_API_KEY';
 /** Optional: a per-user endpoint (a proxy, or the fake server in tests). */
 const BASE_URL = 'OPENAI_BASE_URL';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_ERROR_CHARS = 8000;
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 /** How long codex and its tools get to exit after a stop before SIGKILL. */
 const EXIT_GRACE_MS = 5_000;
@@ -376,6 +377,8 @@ async function run(task: AgentTask, io: AgentIO): Promise<AgentResult> {
     // too: drop the handle so the next prompt starts a new thread, and say so.
     const lost = resumed !== null && /no rollout found for thread id/i.test(failure);
     if (lost) failure = `${failure} (the conversation could not be resumed; the next prompt starts a new one)`;
+    // The protocol caps a task's error at 10,000 characters.
+    if (failure.length > MAX_ERROR_CHARS) failure = `${failure.slice(0, MAX_ERROR_CHARS)}…`;
     if (!emittedErrors.has(failure)) io.emit({ type: 'error', content: { message: failure } });
     return { status: 'failed', resume: lost ? null : resume, usage, error: failure };
   }

@@ -44,13 +44,14 @@ const EXIT_GRACE_MS = 5_000;
 const DEFAULT_TOOL_DECISION_TIMEOUT_MS = 30 * 60_000;
 const UNIX_SOCKET_PATH_MAX = 107;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_ERROR_CHARS = 8000;
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
 /** Keeps the last `max` characters of a stream (the CLI's stderr), for error messages. */
-function tailBuffer(max = 8192): { push(s: string): void; text(): string } {
+function tailBuffer(max = 4000): { push(s: string): void; text(): string } {
   let buf = '';
   return {
     push(s) {
@@ -454,6 +455,8 @@ async function run(task: AgentTask, io: AgentIO): Promise<AgentResult> {
     // too: drop the handle so the next prompt starts a new session, and say so.
     const lost = task.resume !== null && /Error resuming session/i.test(failure);
     if (lost) failure = `${failure} (the conversation could not be resumed; the next prompt starts a new one)`;
+    // The protocol caps a task's error at 10,000 characters.
+    if (failure.length > MAX_ERROR_CHARS) failure = `${failure.slice(0, MAX_ERROR_CHARS)}…`;
     if (!emittedErrors.has(failure)) io.emit({ type: 'error', content: { message: failure } });
     return { status: 'failed', resume: lost ? null : resume, usage, error: failure };
   }
