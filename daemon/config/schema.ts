@@ -72,7 +72,7 @@ export const configSchema = z.strictObject({
       allow_web_terminal: z.boolean().default(true),
       priv_path: absolutePath.default('/usr/local/libexec/agor/agor-priv'),
       sudo_path: absolutePath.default('/usr/bin/sudo'),
-      stop_grace_seconds: z.number().positive().max(300).default(5),
+      stop_grace_seconds: z.number().positive().max(300).default(10),
       max_concurrent_tasks: z.number().int().min(1).max(1000).default(8),
       max_tasks_per_user: z.number().int().min(1).max(1000).default(4),
     })
