@@ -62,11 +62,11 @@ describe('modes and ACLs of prepare-worktree', () => {
     assert.equal(fileMode(0o001, 'none'), 0o070);
   });
   it('names the group in access and default entries', () => {
-    const specs = aclSpecs(1234, 'none');
-    assert.equal(specs.dir, 'g::rwx,g:1234:rwx,o::---,d:u::rwx,d:g::rwx,d:g:1234:rwx,d:o::---');
-    assert.equal(specs.file, 'g::rwX,g:1234:rwX,o::---');
-    assert.match(aclSpecs(1234, 'read').dir, /d:o::r-x$/);
-    assert.match(aclSpecs(1234, 'write').file, /o::rwX$/);
+    const specs = aclSpecs(1234, 'none', 999);
+    assert.equal(specs.dir, 'g::rwx,g:1234:rwx,u:999:rwx,o::---,d:u::rwx,d:g::rwx,d:g:1234:rwx,d:u:999:rwx,d:o::---');
+    assert.equal(specs.file, 'g::rwX,g:1234:rwX,u:999:rwX,o::---');
+    assert.match(aclSpecs(1234, 'read', 999).dir, /d:o::r-x$/);
+    assert.match(aclSpecs(1234, 'write', 999).file, /o::rwX$/);
   });
 });
 

@@ -165,15 +165,18 @@ export function fileMode(mode: number, others: OthersAccess): number {
 const OTHERS_ACL: Record<OthersAccess, string> = { none: '---', read: 'rX', write: 'rwX' };
 
 /**
- * The setfacl -m specs: the group's entries, others, and (directories) the defaults new files
- * inherit. The group is named by its numeric id, so setfacl makes no lookup of its own.
+ * The setfacl -m specs: the group's entries, the daemon user's, others, and (directories) the
+ * defaults new files inherit. The daemon user gets its own entries because files an executing
+ * identity creates are that identity's: without them the daemon could neither inspect nor remove
+ * a worktree its agents wrote into. Group and user are named by numeric id, so setfacl makes no
+ * lookup of its own.
  */
-export function aclSpecs(group: number, others: OthersAccess): { dir: string; file: string } {
+export function aclSpecs(group: number, others: OthersAccess, daemonUid: number): { dir: string; file: string } {
   const o = OTHERS_ACL[others];
   const od = others === 'none' ? '---' : others === 'read' ? 'r-x' : 'rwx';
   return {
-    dir: `g::rwx,g:${group}:rwx,o::${o},d:u::rwx,d:g::rwx,d:g:${group}:rwx,d:o::${od}`,
-    file: `g::rwX,g:${group}:rwX,o::${o}`,
+    dir: `g::rwx,g:${group}:rwx,u:${daemonUid}:rwx,o::${o},d:u::rwx,d:g::rwx,d:g:${group}:rwx,d:u:${daemonUid}:rwx,d:o::${od}`,
+    file: `g::rwX,g:${group}:rwX,u:${daemonUid}:rwX,o::${o}`,
   };
 }
 
@@ -350,7 +353,7 @@ function walkTree(walk: Walk, topFd: number, topShown: string): { skipped: numbe
 export function prepareWorktree(arg: string, groupName: string, others: OthersAccess, config: PrivConfig): void {
   const group = worktreeGroup(groupName, config);
   // Resolve these before the walk: the walk refuses anything owned by another account.
-  daemonAccount(config);
+  const daemon = daemonAccount(config);
   executorAccount(config);
   const root = openRoot(config);
   const components = componentsBelowRoot(arg, config.worktrees_root, root.real, 'path');
@@ -360,7 +363,7 @@ export function prepareWorktree(arg: string, groupName: string, others: OthersAc
     root,
     gid: group.gid,
     others,
-    specs: aclSpecs(group.gid, others),
+    specs: aclSpecs(group.gid, others, daemon.uid),
     allowedUids: new Map(),
     dirBatch: [],
     fileBatch: [],

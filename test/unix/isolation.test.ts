@@ -21,7 +21,6 @@ const OWNER = { email: 'owner@unix.test', password: 'owner-password-1' };
 // Directories an executing identity creates are its own, group rwx for the worktree group; the daemon
 // user is "others" there, so it can neither read nor remove them. prepare-worktree must also grant
 // the daemon user (u:<daemon>:rwX and the default d:u:<daemon>:rwx) — an agor-priv change.
-const DAEMON_ACL_TODO = 'needs agor-priv prepare-worktree to give the daemon user an ACL entry (u:<daemon_user>:rwX, d:u:<daemon_user>:rwx)';
 
 class ApiError extends Error {
   constructor(
@@ -286,7 +285,7 @@ describe('unix isolation, end to end (real sudo, agor-priv, accounts and modes)'
       assert.doesNotMatch(acl, new RegExp(C.unix_group));
     });
 
-    it('deleting a worktree that holds directories made by the executing identity', { todo: DAEMON_ACL_TODO }, async () => {
+    it('deleting a worktree that holds directories made by the executing identity', async () => {
       const C = await rig.worktree(alice, 'c-made');
       await rig.sh(alice, C.id, 'mkdir made-by-executor && echo x > made-by-executor/f\n');
       await alice.api.call('DELETE', `worktrees/${C.id}?force=true`);
@@ -519,7 +518,7 @@ describe('unix isolation, end to end (real sudo, agor-priv, accounts and modes)'
       assert.match(await attempt(`${home}/data`), /data dir: worktrees live in .* inside AGOR_HOME .*Fix: set daemon\.data_dir/);
     });
 
-    it('deleting a worktree shared by several identities removes its group and its entry on the repository', { todo: DAEMON_ACL_TODO }, async () => {
+    it('deleting a worktree shared by several identities removes its group and its entry on the repository', async () => {
       await alice.api.call('DELETE', `worktrees/${S.id}?force=true`);
       assert.ok(!readGroups().has(S.unix_group));
       const acl = spawnSync('getfacl', ['-p', `${fx.worktreesRoot}/repos/proj-strict/.git`], { encoding: 'utf8' }).stdout;
