@@ -10,6 +10,7 @@ import { prepareSecretsAtRest } from './crypto/secrets-at-rest.js';
 import { readRunning, removePidfile, writePidfile } from './pidfile.js';
 import type { Application } from './declarations.js';
 import { runnerOf } from './runner/index.js';
+import { terminalsOf } from './terminal/manager.js';
 
 export interface RunningDaemon {
   app: Application;
@@ -62,6 +63,7 @@ export async function startDaemon(runtime: Runtime, { pidfile = false, log = con
     let closing: Promise<void> | undefined;
     const close = () =>
       (closing ??= (async () => {
+        await terminalsOf(app).shutdown();
         await runnerOf(app).shutdown();
         await new Promise<void>((resolve) => app.io.close(() => resolve()));
         server.closeAllConnections?.();

@@ -35,6 +35,9 @@ export const AUDIT_ACTIONS = [
   'secret.removed',
   // the runner handed a session creator's secrets (names only) to a task's executor
   'secret.delivered',
+  // web terminals (daemon/terminal): opened and closed, with the Unix identity the shell ran as
+  'terminal.opened',
+  'terminal.closed',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

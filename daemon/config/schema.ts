@@ -75,6 +75,9 @@ export const configSchema = z.strictObject({
       stop_grace_seconds: z.number().positive().max(300).default(10),
       max_concurrent_tasks: z.number().int().min(1).max(1000).default(8),
       max_tasks_per_user: z.number().int().min(1).max(1000).default(4),
+      max_terminals: z.number().int().min(1).max(1000).default(20),
+      max_terminals_per_user: z.number().int().min(1).max(100).default(3),
+      terminal_idle_seconds: z.number().positive().max(604800).default(1800),
     })
     .prefault({}),
   agents: agentProfiles.default({}),

@@ -11,6 +11,7 @@ import { configureTasks } from './tasks/tasks.js';
 import { configureMessages } from './messages/messages.js';
 import { configureBoards } from './boards/boards.js';
 import { configureUnixSync } from '../unix/sync-hooks.js';
+import { configureTerminals } from './terminals/terminals.js';
 
 export function configureServices(app: Application): void {
   configureUsers(app);
@@ -24,6 +25,7 @@ export function configureServices(app: Application): void {
   configureTasks(app);
   configureMessages(app);
   configureBoards(app);
+  configureTerminals(app);
   // Last: its hooks follow every service's own (the OS follows committed, validated changes).
   configureUnixSync(app);
 }

@@ -123,6 +123,20 @@ export function commandFor(identity: ExecutionIdentity, request: SpawnRequest, s
   return { file: settings.sudoPath, args, env: { ...SUDO_ENV } };
 }
 
+/** The working directory the spawn path starts in: the worktree itself in simple mode, `/` for sudo (agor-priv chdirs). */
+function startCwdFor(identity: ExecutionIdentity, cwd: string): string {
+  return identity.kind === 'daemon' ? cwd : '/';
+}
+
+/**
+ * The login shell a terminal runs as `identity`: exactly what spawnAsIdentity would start for
+ * `program: 'shell'` (same identity decision, argv and clean environment), for a PTY (node-pty) to spawn.
+ */
+export function shellCommandFor(identity: ExecutionIdentity, request: { cwd: string; term?: string }, settings: SpawnSettings): { file: string; args: string[]; env: NodeJS.ProcessEnv; cwd: string } {
+  const { file, args, env } = commandFor(identity, { program: 'shell', cwd: request.cwd, ...(request.term !== undefined && { term: request.term }) }, settings);
+  return { file, args, env, cwd: startCwdFor(identity, request.cwd) };
+}
+
 /**
  * Starts the executor or a login shell as `identity`. Returns the ChildProcess (stdin/stdout/stderr
  * pipes by default) and stop(). The child leads its own process group, so terminal signals aimed at
@@ -131,7 +145,7 @@ export function commandFor(identity: ExecutionIdentity, request: SpawnRequest, s
 export function spawnAsIdentity(identity: ExecutionIdentity, request: SpawnRequest, settings: SpawnSettings): SpawnedProcess {
   const { file, args, env } = commandFor(identity, request, settings);
   const child = spawn(file, args, {
-    cwd: identity.kind === 'daemon' ? request.cwd : '/',
+    cwd: startCwdFor(identity, request.cwd),
     env,
     stdio: request.stdio ?? ['pipe', 'pipe', 'pipe'],
     detached: true,

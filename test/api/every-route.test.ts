@@ -127,6 +127,11 @@ const CLASSIFICATION: Record<string, Classification> = {
   'board-items remove': signedIn('Forbidden', (f) => ({ id: f.boardItemId })),
   // Unix group reconciliation (`agor admin sync-unix`): admins and owners only.
   'unix-sync create': signedIn('Forbidden', () => ({ data: { dry_run: true } })),
+  // Web terminals: member+ with tier `all`, Socket.IO only (a viewer is refused before the transport check).
+  'terminals create': signedIn('Forbidden', (f) => ({ data: { worktree_id: f.wt.id, cols: 80, rows: 24 } })),
+  'terminals remove': signedIn('Forbidden', () => ({ id: 'no-such-terminal' })),
+  'terminals input': signedIn('Forbidden', () => ({ data: { id: 'no-such-terminal', data: 'id\n' } })),
+  'terminals resize': signedIn('Forbidden', () => ({ data: { id: 'no-such-terminal', cols: 100, rows: 30 } })),
   // Logging in is the one public service call; logging out needs a credential.
   'authentication create': { call: (f) => ({ data: { strategy: 'local', email: f.viewer.email, password: f.viewerPassword } }), anonymous: 'ok', viewer: 'ok' },
   'authentication remove': { call: () => ({ id: null }), anonymous: NO_AUTH, viewer: 'ok' },

@@ -1,0 +1,255 @@
+// Web terminals (issue 7, DESIGN §3, §6; seed 003 "Web Terminal Trust Boundary"). A terminal is a
+// PTY (node-pty) running the login shell that THE spawn path (shellCommandFor, unix/spawn.ts) picks
+// for the mode's identity. Its output goes to the one Socket.IO connection that opened it, emitted
+// on that socket directly: never through a channel, so no other connection can ever receive it.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import * as pty from 'node-pty';
+import type { RealTimeConnection } from '@feathersjs/feathers';
+import type { Socket } from 'socket.io';
+import type { Application } from '../declarations.js';
+import type { ExecutionIdentity } from '../unix/identity.js';
+import { recordSecurityEvent } from '../audit/security-event.js';
+
+export const TERMINAL_TERM = 'xterm-256color';
+/** Events the opening socket receives (Feathers client: service('terminals').on('output' | 'exit')). */
+export const OUTPUT_EVENT = 'terminals output';
+export const EXIT_EVENT = 'terminals exit';
+
+export interface TerminalOwner {
+  id: string;
+  email: string;
+}
+
+export interface Terminal {
+  id: string;
+  user: TerminalOwner;
+  worktreeId: string;
+  connection: RealTimeConnection;
+  socket: Socket;
+  identity: ExecutionIdentity;
+  pty: pty.IPty;
+  pid: number;
+  idleTimer: NodeJS.Timeout;
+  /** Resolves with the exit code once the shell exited. */
+  exited: Promise<{ code: number; signal: number | undefined }>;
+  closeReason?: string;
+}
+
+export function describeIdentity(identity: ExecutionIdentity): string {
+  if (identity.kind === 'daemon') return 'daemon user (simple mode)';
+  if (identity.kind === 'insulated') return `${identity.user} (group ${identity.group})`;
+  return identity.user;
+}
+
+/** Linux: every process whose session is `sid` (the PTY's shell leads its own session, node-pty setsid()s it). */
+function sessionMembers(sid: number): number[] {
+  const pids: number[] = [];
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return pids;
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      // pid (comm) state ppid pgrp session ...: comm may hold spaces and parentheses.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[3]) === sid) pids.push(Number(name));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return pids;
+}
+
+function signalQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* already gone, or not ours to signal */
+  }
+}
+
+export class TerminalManager {
+  private readonly terminals = new Map<string, Terminal>();
+  private shuttingDown = false;
+
+  constructor(private readonly app: Application) {}
+
+  private get config() {
+    return this.app.get('runtime').config.execution;
+  }
+
+  countFor(userId: string): number {
+    let n = 0;
+    for (const t of this.terminals.values()) if (t.user.id === userId) n += 1;
+    return n;
+  }
+
+  all(): Terminal[] {
+    return [...this.terminals.values()];
+  }
+
+  get size(): number {
+    return this.terminals.size;
+  }
+
+  get closing(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** The socket.io socket behind a Feathers connection (the provider keeps the mapping private). */
+  socketOf(connection: RealTimeConnection): Socket | undefined {
+    const io = (this.app as unknown as { io?: { of(nsp: string): { sockets: Map<string, Socket> } } }).io;
+    if (!io) return undefined;
+    for (const socket of io.of('/').sockets.values()) {
+      if ((socket as unknown as { feathers?: unknown }).feathers === connection) return socket;
+    }
+    return undefined;
+  }
+
+  /**
+   * The terminal `id` if `connection` opened it. Anyone else (another user, another tab of the same
+   * user) gets undefined, which the service turns into NotFound: ids are never confirmed.
+   */
+  lookup(id: unknown, connection: RealTimeConnection | undefined): Terminal | undefined {
+    if (typeof id !== 'string' || !connection) return undefined;
+    const t = this.terminals.get(id);
+    return t && t.connection === connection ? t : undefined;
+  }
+
+  open(args: {
+    user: TerminalOwner;
+    worktreeId: string;
+    connection: RealTimeConnection;
+    socket: Socket;
+    identity: ExecutionIdentity;
+    command: { file: string; args: string[]; env: NodeJS.ProcessEnv; cwd: string };
+    cols: number;
+    rows: number;
+  }): Terminal {
+    const { command } = args;
+    const proc = pty.spawn(command.file, command.args, { name: TERMINAL_TERM, cols: args.cols, rows: args.rows, cwd: command.cwd, env: command.env as Record<string, string> });
+    const id = crypto.randomUUID();
+    let resolveExit!: (status: { code: number; signal: number | undefined }) => void;
+    const exited = new Promise<{ code: number; signal: number | undefined }>((resolve) => (resolveExit = resolve));
+    const terminal: Terminal = {
+      id,
+      user: args.user,
+      worktreeId: args.worktreeId,
+      connection: args.connection,
+      socket: args.socket,
+      identity: args.identity,
+      pty: proc,
+      pid: proc.pid,
+      idleTimer: undefined as unknown as NodeJS.Timeout,
+      exited,
+    };
+    this.terminals.set(id, terminal);
+    this.touch(terminal);
+    proc.onData((data) => {
+      if (terminal.socket.connected) terminal.socket.emit(OUTPUT_EVENT, { id, data });
+    });
+    proc.onExit(({ exitCode, signal }) => {
+      clearTimeout(terminal.idleTimer);
+      this.terminals.delete(id);
+      // The shell is gone; anything it left in its session goes too.
+      this.sweep(terminal, 'SIGKILL');
+      if (terminal.socket.connected) terminal.socket.emit(EXIT_EVENT, { id, code: exitCode, signal: signal ?? null });
+      // Resolved once recorded, so shutdown never closes the database under the audit write.
+      void this.audit(terminal, 'terminal.closed', { reason: terminal.closeReason ?? 'the shell exited', exit_code: exitCode, signal: signal ?? null }).finally(() =>
+        resolveExit({ code: exitCode, signal }),
+      );
+    });
+    void this.audit(terminal, 'terminal.opened', { cols: args.cols, rows: args.rows });
+    return terminal;
+  }
+
+  /** Input or output of a user resets the idle timer. */
+  touch(terminal: Terminal): void {
+    clearTimeout(terminal.idleTimer);
+    terminal.idleTimer = setTimeout(() => void this.close(terminal, 'idle timeout'), this.config.terminal_idle_seconds * 1000);
+    terminal.idleTimer.unref();
+  }
+
+  write(terminal: Terminal, data: string): void {
+    this.touch(terminal);
+    terminal.pty.write(data);
+  }
+
+  resize(terminal: Terminal, cols: number, rows: number): void {
+    this.touch(terminal);
+    terminal.pty.resize(cols, rows);
+  }
+
+  /** Signals the shell's whole session (simple mode); through sudo, sudo itself relays. */
+  private sweep(terminal: Terminal, signal: NodeJS.Signals): void {
+    if (terminal.identity.kind === 'daemon') {
+      signalQuietly(-terminal.pid, signal);
+      for (const pid of sessionMembers(terminal.pid)) signalQuietly(pid, signal);
+    } else {
+      signalQuietly(terminal.pid, signal);
+    }
+  }
+
+  /**
+   * Closes the terminal: SIGHUP to the shell's session (a hangup, as when a terminal window
+   * closes), then SIGKILL to everything left in it after the grace period. Resolves once the shell exited.
+   */
+  async close(terminal: Terminal, reason: string): Promise<void> {
+    if (!this.terminals.has(terminal.id)) return void (await terminal.exited);
+    terminal.closeReason ??= reason;
+    clearTimeout(terminal.idleTimer);
+    this.sweep(terminal, 'SIGHUP');
+    this.sweep(terminal, 'SIGCONT');
+    const grace = Math.min(this.config.stop_grace_seconds * 1000, 2000);
+    const timer = setTimeout(() => {
+      this.sweep(terminal, 'SIGKILL');
+      try {
+        terminal.pty.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, grace);
+    timer.unref();
+    await terminal.exited;
+    clearTimeout(timer);
+  }
+
+  /** Every terminal a connection opened (socket closed, logout, user revoked). */
+  async closeConnection(connection: RealTimeConnection, reason: string): Promise<void> {
+    await Promise.all([...this.terminals.values()].filter((t) => t.connection === connection).map((t) => this.close(t, reason)));
+  }
+
+  /** Daemon shutdown: every terminal, and everything under each shell. */
+  async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    await Promise.all([...this.terminals.values()].map((t) => this.close(t, 'daemon shutdown')));
+  }
+
+  private async audit(terminal: Terminal, action: 'terminal.opened' | 'terminal.closed', details: Record<string, unknown>): Promise<void> {
+    try {
+      await recordSecurityEvent(this.app, {
+        actor: terminal.user,
+        action,
+        worktreeId: terminal.worktreeId,
+        target: { type: 'terminal', id: terminal.id },
+        details: { ...details, runs_as: describeIdentity(terminal.identity), identity: terminal.identity, pid: terminal.pid },
+      });
+    } catch (error) {
+      // The database may already be closed at shutdown; the log line keeps the record.
+      console.warn(`[terminal] could not audit ${action} of ${terminal.id}: ${(error as Error).message}`);
+    }
+  }
+}
+
+const managers = new WeakMap<Application, TerminalManager>();
+
+export function terminalsOf(app: Application): TerminalManager {
+  let manager = managers.get(app);
+  if (!manager) managers.set(app, (manager = new TerminalManager(app)));
+  return manager;
+}
