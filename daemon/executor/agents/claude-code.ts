@@ -33,6 +33,7 @@ import {
   type SpawnOptions,
 } from '@anthropic-ai/claude-agent-sdk';
 import type { AgentAdapter, AgentIO, AgentMessage, AgentResult, AgentTask, AgentUsage } from './types.js';
+import { errorMessage } from './proc.js';
 
 const API_KEY = 'ANTHROPIC_API_KEY';
 /** Optional: a per-user endpoint (a proxy, or the fake server in tests). */
@@ -55,11 +56,6 @@ function tailBuffer(max = 4000): { push(s: string): void; text(): string } {
     },
     text: () => buf.trim(),
   };
-}
-
-function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
 }
 
 /** The environment of the CLI process: base allow-list + credentials + no non-essential traffic. */

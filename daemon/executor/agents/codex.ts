@@ -22,6 +22,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Codex, type CodexOptions, type SandboxMode, type ThreadEvent, type ThreadItem, type ThreadOptions, type Usage } from '@openai/codex-sdk';
 import type { AgentAdapter, AgentIO, AgentMessage, AgentResult, AgentTask, AgentUsage } from './types.js';
+import { errorMessage, procStat } from './proc.js';
 
 const API_KEY = 'OPENAI_API_KEY';
 /** Optional: a per-user endpoint (a proxy, or the fake server in tests). */
@@ -33,28 +34,12 @@ const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 const EXIT_GRACE_MS = 5_000;
 const SANDBOX_MODES: readonly SandboxMode[] = ['read-only', 'workspace-write', 'danger-full-access'];
 
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** The SDK's "exited with code N: <stderr>" without the CLI's routine stderr chatter. */
 export function cleanExecError(message: string): string {
   return message
     .replace(/WARNING: proceeding, even though[^\n]*\n?/g, '')
     .replace(/Reading (prompt|additional input) from stdin\.*\n?/g, '')
     .trim();
-}
-
-/** ppid and process group of a process (Linux /proc), or null when it is gone. */
-function procStat(pid: number | 'self'): { ppid: number; pgrp: number } | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
-    const [state, ppid, pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return state === 'Z' ? null : { ppid: Number(ppid), pgrp: Number(pgrp) };
-  } catch {
-    return null;
-  }
 }
 
 /**

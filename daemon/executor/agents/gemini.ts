@@ -33,6 +33,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import readline from 'node:readline';
 import type { AgentAdapter, AgentIO, AgentMessage, AgentResult, AgentTask, AgentUsage } from './types.js';
+import { errorMessage, procStat } from './proc.js';
 
 const API_KEY = 'GEMINI_API_KEY';
 /** Optional: a per-user endpoint (a proxy, or the fake server in tests). */
@@ -45,10 +46,6 @@ const DEFAULT_TOOL_DECISION_TIMEOUT_MS = 30 * 60_000;
 const UNIX_SOCKET_PATH_MAX = 107;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_ERROR_CHARS = 8000;
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** Keeps the last `max` characters of a stream (the CLI's stderr), for error messages. */
 function tailBuffer(max = 4000): { push(s: string): void; text(): string } {
@@ -220,17 +217,6 @@ async function reap(child: ChildProcess, graceMs: number): Promise<void> {
 interface ProcInfo {
   pid: number;
   pgrp: number;
-}
-
-function procStat(pid: number | 'self'): { ppid: number; pgrp: number } | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
-    const [, ppid, pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(ppid), pgrp: Number(pgrp) };
-  } catch {
-    return null;
-  }
 }
 
 /** Every process below `root` (Linux /proc; empty elsewhere). */
