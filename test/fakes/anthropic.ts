@@ -10,6 +10,7 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { RecordedRequest, ScriptedFake } from './scripted.js';
 
 export type FakeAnthropicBlock =
   | { type: 'text'; text: string }
@@ -24,29 +25,11 @@ export type FakeAnthropicReply =
   /** Starts the stream (message_start) and then never finishes it: for stop/abort tests. */
   | { hang: true };
 
-export interface RecordedRequest {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: any;
-}
-
-export interface FakeAnthropic {
+export interface FakeAnthropic extends ScriptedFake<FakeAnthropicReply> {
   /** Base URL to give the CLI as ANTHROPIC_BASE_URL (no trailing slash, no /v1). */
   url: string;
-  /** Every request, in arrival order (including unexpected ones). */
-  requests: RecordedRequest[];
   /** Only the POST /v1/messages requests. */
   messageRequests(): RecordedRequest[];
-  /** Appends replies to the queue. */
-  enqueue(...replies: FakeAnthropicReply[]): void;
-  /** Replies still waiting in the queue. */
-  pending(): number;
-  /** Drops the replies still queued (a test that ended before using them all). */
-  clearQueue(): void;
-  /** Resolves once `n` message requests have arrived. */
-  waitForRequests(n: number, timeoutMs?: number): Promise<void>;
-  close(): Promise<void>;
 }
 
 export const FAKE_MODEL = 'claude-fake-1';

@@ -6,6 +6,7 @@
 // internal checks) get a neutral answer and are recorded but do not consume the queue.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { RecordedRequest, ScriptedFake } from './scripted.js';
 
 export type FakeGeminiPart =
   | { type: 'text'; text: string }
@@ -17,25 +18,11 @@ export type FakeGeminiReply =
   | { error: { status: number; message: string } }
   | { hang: true };
 
-export interface RecordedRequest {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: any;
-}
-
-export interface FakeGemini {
+export interface FakeGemini extends ScriptedFake<FakeGeminiReply> {
   /** Value for GOOGLE_GEMINI_BASE_URL (no trailing slash). */
   url: string;
-  requests: RecordedRequest[];
   /** Only the streamGenerateContent requests (the scripted ones). */
   streamRequests(): RecordedRequest[];
-  enqueue(...replies: FakeGeminiReply[]): void;
-  pending(): number;
-  /** Drops the replies still queued (a test that ended before using them all). */
-  clearQueue(): void;
-  waitForRequests(n: number, timeoutMs?: number): Promise<void>;
-  close(): Promise<void>;
 }
 
 const STATUS_NAMES: Record<number, string> = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE' };

@@ -11,6 +11,7 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { RecordedRequest, ScriptedFake } from './scripted.js';
 
 export type FakeResponsesItem =
   | { type: 'text'; text: string }
@@ -25,25 +26,11 @@ export type FakeResponsesReply =
   /** Starts the stream (response.created) and never finishes it: for stop/abort tests. */
   | { hang: true };
 
-export interface RecordedRequest {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: any;
-}
-
-export interface FakeResponses {
+export interface FakeResponses extends ScriptedFake<FakeResponsesReply> {
   /** Base URL for the provider's base_url (ends in /v1, no trailing slash). */
   url: string;
-  requests: RecordedRequest[];
   /** Only the POST .../responses requests. */
   responseRequests(): RecordedRequest[];
-  enqueue(...replies: FakeResponsesReply[]): void;
-  pending(): number;
-  /** Drops the replies still queued (a test that ended before using them all). */
-  clearQueue(): void;
-  waitForRequests(n: number, timeoutMs?: number): Promise<void>;
-  close(): Promise<void>;
 }
 
 const rid = (prefix: string) => `${prefix}_fake_${crypto.randomBytes(8).toString('hex')}`;
