@@ -3,7 +3,7 @@ import type { Paginated, Params } from '@feathersjs/feathers';
 import type { Application } from '../declarations.js';
 import { policyOf, subjectOf } from '../rbac/authorize.js';
 import { whereWorktreeVisible } from '../rbac/scope.js';
-import { DEFAULT_PAGE } from './pagination.js';
+import { DEFAULT_PAGE, pageTotal } from './pagination.js';
 
 /**
  * A page of rows of `table` (which has a worktree_id column) that the caller may view: one SQL
@@ -36,6 +36,6 @@ export async function findVisible<T>(
     .offset($skip);
   for (const [column, direction] of order) query.orderBy(`t.${column}`, direction);
   const rows = await query;
-  const total = rows.length ? Number(rows[0].total_count) : 0;
+  const total = await pageTotal(rows, $skip, () => visible('c', 'cw').count({ total: '*' }));
   return { total, limit: $limit, skip: $skip, data: rows.map(({ total_count: _t, ...row }: any) => map(row)) };
 }

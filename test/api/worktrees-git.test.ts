@@ -321,3 +321,29 @@ describe('created_by is the server\'s', () => {
     assert.deepEqual([task.created_by, task.executed_as], [member2.id, member.id]);
   });
 });
+
+describe('pagination', () => {
+  it('a page past the end is empty but still reports the total (worktrees, sessions, repos, boards)', async () => {
+    const wt = await createWorktree(member, repo.id);
+    await createSession(member, wt.id);
+    await createSession(member, wt.id);
+    await member.rest.service('boards').create({ name: uniqueName('board') });
+    const lists: [string, Record<string, unknown>][] = [
+      ['worktrees', { repo_id: repo.id }],
+      ['sessions', { worktree_id: wt.id }],
+      ['repos', {}],
+      ['boards', {}],
+    ];
+    for (const [service, filter] of lists) {
+      const all = (await member.rest.service(service).find({ query: { ...filter, $limit: 1000 } })) as Paginated<unknown>;
+      assert.ok(all.total >= 1 && all.total === all.data.length, `${service}: ${all.total} rows listed`);
+      const past = (await member.rest.service(service).find({ query: { ...filter, $skip: all.total + 5, $limit: 10 } })) as Paginated<unknown>;
+      assert.deepEqual(past.data, [], service);
+      assert.equal(past.total, all.total, `${service}: the total of a page past the end`);
+    }
+    // Scoped: the other member, who cannot view this worktree's sessions, is told 0 — not the count.
+    await member.rest.service('worktrees').patch(wt.id, { others_can: 'none' });
+    const hidden = (await member2.rest.service('sessions').find({ query: { worktree_id: wt.id, $skip: 5 } })) as Paginated<unknown>;
+    assert.equal(hidden.total, 0);
+  });
+});

@@ -6,7 +6,7 @@ import { nowIso } from '../../db/database.js';
 import { atLeast } from '../../auth/roles.js';
 import { ensureRecordVisible, ensureWorktreePermission, subjectOf } from '../../rbac/authorize.js';
 import { findVisible } from '../scoped-find.js';
-import { DEFAULT_PAGE } from '../pagination.js';
+import { DEFAULT_PAGE, pageTotal } from '../pagination.js';
 import type { BoardItemCreate, BoardItemRow, BoardRow } from './boards.schema.js';
 
 /** Named boards. A board's name is team-visible; what is on it follows worktree visibility. */
@@ -21,7 +21,7 @@ export class BoardsService {
     subjectOf(params);
     const { $limit = DEFAULT_PAGE, $skip = 0 } = (params.query ?? {}) as Record<string, number>;
     const rows = await this.db('boards').select('*').select(this.db.raw('COUNT(*) OVER () AS total_count')).orderBy('created_at').limit($limit).offset($skip);
-    const total = rows.length ? Number(rows[0].total_count) : 0;
+    const total = await pageTotal(rows, $skip, () => this.db('boards').count({ total: '*' }));
     return { total, limit: $limit, skip: $skip, data: rows.map(({ total_count: _t, ...r }: any) => r) };
   }
 

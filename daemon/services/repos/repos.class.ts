@@ -9,7 +9,7 @@ import { nowIso } from '../../db/database.js';
 import { atLeast } from '../../auth/roles.js';
 import { subjectOf } from '../../rbac/authorize.js';
 import { cloneRepo, inspectRepo } from '../../git/index.js';
-import { DEFAULT_PAGE } from '../pagination.js';
+import { DEFAULT_PAGE, pageTotal } from '../pagination.js';
 import { repoName, toPublicRepo, type PublicRepo, type RepoCreate, type RepoRow } from './repos.schema.js';
 
 function nameFrom(source: string): string {
@@ -34,7 +34,10 @@ export class ReposService extends EventEmitter {
     const query = this.db<RepoRow>('repos').select('*').select(this.db.raw('COUNT(*) OVER () AS total_count')).orderBy('name').limit($limit).offset($skip);
     if (name !== undefined) query.where('name', name);
     const rows = await query;
-    const total = rows.length ? Number((rows[0] as any).total_count) : 0;
+    const total = await pageTotal(rows, $skip, () => {
+      const count = this.db('repos').count({ total: '*' });
+      return name === undefined ? count : count.where('name', name);
+    });
     return { total, limit: $limit, skip: $skip, data: rows.map(({ total_count: _t, ...r }: any) => toPublicRepo(r)) };
   }
 

@@ -10,7 +10,7 @@ import { ensureWorktreePermission, policyOf, subjectOf, worktreeNotFound } from 
 import { decide } from '../../rbac/decide.js';
 import { factsOf, loadWorktreeAccess, whereWorktreeVisible } from '../../rbac/scope.js';
 import { addWorktree, listBranches, removeWorktree } from '../../git/index.js';
-import { DEFAULT_PAGE } from '../pagination.js';
+import { DEFAULT_PAGE, pageTotal } from '../pagination.js';
 import { PERMISSION_FIELDS, toPublicWorktree, type PublicWorktree, type WorktreeCreate, type WorktreePatch, type WorktreeRow } from './worktrees.schema.js';
 import type { RepoRow } from '../repos/repos.schema.js';
 
@@ -59,7 +59,7 @@ export class WorktreesService {
       .orderBy('pg.created_at')
       .orderBy('pg.id');
     const rows = await query;
-    const total = rows.length ? Number(rows[0].total_count) : 0;
+    const total = await pageTotal(rows, $skip, () => listed('c').count({ total: '*' }));
     return { total, limit: $limit, skip: $skip, data: rows.map(toPublicWorktree) };
   }
 
