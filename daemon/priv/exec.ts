@@ -6,13 +6,16 @@
 // setpriv drops to the identity (no new privileges ever: setuid binaries such as sudo cannot raise it
 // again); env, already running as the identity, clears the environment, sets the allow-listed
 // variables and changes to <cwd> — so the identity can only start in a directory it may enter.
-// agor-priv stays as a small root parent: Node cannot replace its own process image. It forwards the
-// signals sudo relays, exits with the child's status (128+n when the child is killed by signal n),
-// and kills the child if its own parent (sudo) disappears; the child dies with SIGKILL if agor-priv
-// itself is killed (parent-death signal).
+// agor-priv stays as a small root parent: Node cannot replace its own process image. It relays the
+// signals sudo relays to the child's processes (its session, see runExec), exits with the child's
+// status (128+n when the child is killed by signal n) once nothing the child started is left, and
+// kills them all if its own parent (sudo) disappears; the child dies with SIGKILL if agor-priv itself
+// is killed (parent-death signal). A shell may get its worktree's pinned git locations
+// (--git-dir/--git-common-dir/--work-tree → GIT_DIR/GIT_COMMON_DIR/GIT_WORK_TREE).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import tty from 'node:tty';
 import type { PrivConfig } from './config.js';
 import { configError, EXIT_CODES, quote, refused, unavailable } from './errors.js';
 import { executorAccount, personAccount, strictGroups, worktreeGroup } from './accounts.js';
@@ -23,7 +26,12 @@ import { assertTrustedFile } from './trust.js';
 
 export const CHILD_PATH = '/usr/local/bin:/usr/bin:/bin';
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+/** Relayed signals that reach all of the child's processes, not only the child. */
+const GROUP_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
 const PARENT_POLL_MS = 250;
+/** From SIGTERM (relayed, or to what an exited child left behind) to SIGKILL. */
+export const KILL_GRACE_MS = 3000;
+const SWEEP_POLL_MS = 50;
 
 export interface ExecRequest {
   mode: string;
@@ -32,6 +40,48 @@ export interface ExecRequest {
   cwd: string;
   program: string;
   term: string | undefined;
+  /** --git-dir, --git-common-dir, --work-tree: all three or none, shell only. */
+  gitDir?: string | undefined;
+  gitCommonDir?: string | undefined;
+  workTree?: string | undefined;
+}
+
+/** The pinned git locations of a worktree, exported to a terminal's shell. */
+export interface GitLocations {
+  GIT_DIR: string;
+  GIT_COMMON_DIR: string;
+  GIT_WORK_TREE: string;
+}
+
+// One component below <common>/worktrees/ (git names admin dirs after the worktree, plus digits).
+const ADMIN_DIR_NAME = /^[A-Za-z0-9._-]{1,255}$/;
+
+/**
+ * Checks --git-dir, --git-common-dir and --work-tree: all three or none; only for a shell (the
+ * executor gets them over its pipe); each an existing directory below worktrees_root reached without
+ * any symlink (like --cwd); the admin dir exactly <common>/worktrees/<name>; cwd the work tree or
+ * inside it. They only become environment variables of the unprivileged child, so they cannot
+ * grant anything its identity could not already reach; the checks keep the daemon from pointing a
+ * shell's git anywhere but a worktree's own metadata.
+ */
+export function checkGitLocations(request: ExecRequest, cwd: string, config: PrivConfig): GitLocations | null {
+  const given = [request.gitDir, request.gitCommonDir, request.workTree].filter((v) => v !== undefined).length;
+  if (given === 0) return null;
+  if (given !== 3) throw refused('exec: --git-dir, --git-common-dir and --work-tree go together (all three or none)');
+  if (request.program !== 'shell') throw refused('exec: --git-dir, --git-common-dir and --work-tree are for --program shell only (the executor receives them over its pipe)');
+  const common = checkDirBelowRoot(request.gitCommonDir!, config, 'git-common-dir');
+  const gitDir = checkDirBelowRoot(request.gitDir!, config, 'git-dir');
+  const workTree = checkDirBelowRoot(request.workTree!, config, 'work-tree');
+  const adminParent = `${common}/worktrees/`;
+  const name = gitDir.startsWith(adminParent) ? gitDir.slice(adminParent.length) : '';
+  if (!ADMIN_DIR_NAME.test(name) || name === '.' || name === '..') {
+    throw refused(`exec: --git-dir ${quote(request.gitDir!)} is not a worktree's admin dir <git-common-dir>/worktrees/<name>`);
+  }
+  if (workTree === common || workTree.startsWith(`${common}/`)) {
+    throw refused(`exec: --work-tree ${quote(request.workTree!)} lies inside the repository's metadata`);
+  }
+  if (cwd !== workTree && !cwd.startsWith(`${workTree}/`)) throw refused(`exec: --cwd ${quote(request.cwd)} is not inside --work-tree ${quote(request.workTree!)}`);
+  return { GIT_DIR: gitDir, GIT_COMMON_DIR: common, GIT_WORK_TREE: workTree };
 }
 
 export interface Identity {
@@ -89,21 +139,25 @@ export function programArgv(program: string, account: PasswdEntry, config: PrivC
 }
 
 /** The whole environment of the child: an allow-list, nothing from agor-priv's own. */
-export function childEnvironment(account: PasswdEntry, term: string | undefined): string[] {
+export function childEnvironment(account: PasswdEntry, term: string | undefined, git: GitLocations | null = null): string[] {
   const env = [`HOME=${account.home}`, `USER=${account.name}`, `LOGNAME=${account.name}`, `SHELL=${account.shell}`, `PATH=${CHILD_PATH}`, 'LANG=C.UTF-8'];
   if (term !== undefined) env.push(`TERM=${term}`);
+  if (git) env.push(`GIT_DIR=${git.GIT_DIR}`, `GIT_COMMON_DIR=${git.GIT_COMMON_DIR}`, `GIT_WORK_TREE=${git.GIT_WORK_TREE}`);
   return env;
 }
 
 export interface ExecPlan {
   file: string;
   args: string[];
+  /** The identity's uid: only its processes are ever swept (see runExec). */
+  uid: number;
 }
 
 export function planExec(request: ExecRequest, config: PrivConfig): ExecPlan {
   if (request.term !== undefined) checkTerm(request.term);
   const identity = resolveIdentity(request, config);
   const cwd = checkDirBelowRoot(request.cwd, config, 'cwd');
+  const git = checkGitLocations(request, cwd, config);
   const program = programArgv(request.program, identity.account, config);
   // env treats an operand containing "=" as an assignment, not the command.
   if (program[0]!.includes('=')) throw configError(`program path ${quote(program[0]!)} contains "="`);
@@ -123,9 +177,10 @@ export function planExec(request: ExecRequest, config: PrivConfig): ExecPlan {
       env,
       '-i',
       '-C', cwd,
-      ...childEnvironment(identity.account, request.term),
+      ...childEnvironment(identity.account, request.term, git),
       ...program,
     ],
+    uid: identity.uid,
   };
 }
 
@@ -133,37 +188,169 @@ function hasUsableHome(account: PasswdEntry): boolean {
   return account.home.startsWith('/') && !/[\u0000-\u001f\u007f]/.test(account.home);
 }
 
+/** session id and controlling terminal (tty_nr) of a process, from /proc/<pid>/stat. */
+function sessionOf(pid: number | 'self'): { session: number; tty: number } | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After "(comm)": state ppid pgrp session tty_nr ...
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { session: Number(fields[3]), tty: Number(fields[4]) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The child's processes, found by scanning /proc: every process running as the identity's uid that
+ * is in a tracked session or whose parent is one of them. The first tracked session is the child's
+ * own (or its terminal's); the session of every descendant found is tracked from then on, so a
+ * background process keeps being found after its parent died (it keeps its session), and so do the
+ * processes of agents that start their children in sessions of their own (Node's `detached`).
+ * Nothing else can enter those sessions. A tracked session is forgotten once no process of it is
+ * left (its number could then be reused by an unrelated process); only a process that starts its
+ * own session AND loses its parent between two scans (PARENT_POLL_MS) escapes.
+ */
+export class ChildProcesses {
+  private readonly sessions = new Set<number>();
+
+  constructor(
+    private readonly uid: number,
+    /** Never forgotten: the child's own session, or its terminal's. */
+    private readonly pinned: number,
+    /** The child while it runs (it is still root's for a moment, before setpriv drops privileges). */
+    private readonly childPid: () => number | undefined,
+  ) {
+    this.sessions.add(pinned);
+  }
+
+  scan(): number[] {
+    const procs = new Map<number, { ppid: number; session: number }>();
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const pid = Number(entry);
+      if (pid === process.pid) continue;
+      try {
+        // /proc/<pid> belongs to the process's (effective) uid; setpriv sets real and effective alike.
+        if (fs.lstatSync(`/proc/${entry}`).uid !== this.uid) continue;
+        const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        procs.set(pid, { ppid: Number(fields[1]), session: Number(fields[3]) });
+      } catch {
+        /* gone */
+      }
+    }
+    const child = this.childPid();
+    const members = new Set<number>();
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const [pid, p] of procs) {
+        if (members.has(pid) || !(this.sessions.has(p.session) || members.has(p.ppid) || p.ppid === child)) continue;
+        members.add(pid);
+        this.sessions.add(p.session);
+        grew = true;
+      }
+    }
+    const live = new Set([...members].map((pid) => procs.get(pid)!.session));
+    for (const session of this.sessions) if (session !== this.pinned && !live.has(session)) this.sessions.delete(session);
+    return [...members];
+  }
+
+  signal(signal: NodeJS.Signals): number {
+    const pids = this.scan();
+    for (const pid of pids) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        /* already gone */
+      }
+    }
+    return pids.length;
+  }
+}
+
+/**
+ * Whether stdin is agor-priv's controlling terminal (a web terminal's PTY: the session node-pty made
+ * for sudo). The shell must then stay in this session to keep job control, and the session is the
+ * terminal's own; otherwise the child gets a session of its own.
+ */
+function stdinIsControllingTerminal(): { session: number } | null {
+  try {
+    if (!tty.isatty(0)) return null;
+    const self = sessionOf('self');
+    if (!self || self.tty === 0 || fs.fstatSync(0).rdev !== self.tty) return null;
+    return { session: self.session };
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Starts the plan with stdio inherited and resolves with agor-priv's exit code once the child ends.
- * Signals are forwarded; if agor-priv's parent (sudo) goes away, the child is killed.
+ *
+ * The child's processes are one unit (ChildProcesses): the child runs in a session of its own (or,
+ * on a web terminal's PTY, in that terminal's session, which it needs for job control), and its
+ * processes are those of that session running as the identity's uid plus every descendant found
+ * in a session of its own (a background `cmd &`, a job-controlled pipeline, an agent's tool).
+ *   - SIGTERM / SIGHUP / SIGINT (sudo relays what the daemon sends) go to all of them; after
+ *     SIGTERM or SIGHUP, whatever is left after KILL_GRACE_MS is SIGKILLed;
+ *   - SIGQUIT / SIGUSR1 / SIGUSR2 go to the child only;
+ *   - when the child exits, what it left behind gets SIGTERM, then SIGKILL after KILL_GRACE_MS, and
+ *     only then does agor-priv exit (so the daemon sees the exit once nothing is left);
+ *   - if agor-priv's parent (sudo) disappears, all of them are SIGKILLed at once.
  */
 export function runExec(plan: ExecPlan): Promise<number> {
   return new Promise((resolve) => {
     const parent = process.ppid;
-    const child = spawn(plan.file, plan.args, { stdio: 'inherit', env: {}, cwd: '/' });
-    const forward = (signal: NodeJS.Signals) => () => {
-      child.kill(signal);
+    const terminal = stdinIsControllingTerminal();
+    const child = spawn(plan.file, plan.args, { stdio: 'inherit', env: {}, cwd: '/', detached: terminal === null });
+    let childGone = false;
+    const session = terminal ? terminal.session : child.pid;
+    const processes = session === undefined ? null : new ChildProcesses(plan.uid, session, () => (childGone ? undefined : child.pid));
+    const signalAll = (signal: NodeJS.Signals) => {
+      if (!childGone) child.kill(signal);
+      processes?.signal(signal);
     };
-    const handlers = FORWARDED_SIGNALS.map((signal) => [signal, forward(signal)] as const);
+    let escalation: NodeJS.Timeout | undefined;
+    const onSignal = (signal: NodeJS.Signals) => () => {
+      if (!GROUP_SIGNALS.includes(signal)) {
+        if (!childGone) child.kill(signal);
+        return;
+      }
+      signalAll(signal);
+      if (signal !== 'SIGINT' && escalation === undefined) escalation = setTimeout(() => signalAll('SIGKILL'), KILL_GRACE_MS);
+    };
+    const handlers = FORWARDED_SIGNALS.map((signal) => [signal, onSignal(signal)] as const);
     for (const [signal, handler] of handlers) process.on(signal, handler);
     const watch = setInterval(() => {
-      if (process.ppid !== parent) child.kill('SIGKILL');
+      if (process.ppid !== parent) signalAll('SIGKILL');
+      else processes?.scan(); // keeps track of the sessions descendants start
     }, PARENT_POLL_MS);
     let done = false;
     const finish = (code: number) => {
       if (done) return;
       done = true;
       clearInterval(watch);
+      clearTimeout(escalation);
       for (const [signal, handler] of handlers) process.off(signal, handler);
       resolve(code);
     };
+    /** After the child: SIGTERM what it left, SIGKILL what is still there after the grace. */
+    const sweep = async (code: number) => {
+      childGone = true;
+      if (processes && processes.signal('SIGTERM') > 0) {
+        const deadline = Date.now() + KILL_GRACE_MS;
+        while (Date.now() < deadline && processes.scan().length > 0) await new Promise((r) => setTimeout(r, SWEEP_POLL_MS));
+        for (let round = 0; round < 3 && processes.signal('SIGKILL') > 0; round += 1) await new Promise((r) => setTimeout(r, SWEEP_POLL_MS));
+      }
+      finish(code);
+    };
     child.once('error', (error) => {
       process.stderr.write(`agor-priv: unavailable: cannot start setpriv: ${error.message}\n`);
+      childGone = true;
       finish(EXIT_CODES.unavailable);
     });
     child.once('exit', (code, signal) => {
-      if (code !== null) finish(code);
-      else finish(128 + (signal ? (os.constants.signals[signal] ?? 0) : 0));
+      void sweep(code !== null ? code : 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0));
     });
   });
 }
