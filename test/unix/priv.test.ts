@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as pty from 'node-pty';
 import { acquireUnixSuiteLock } from '../helpers/unix-suite-lock.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -611,6 +612,41 @@ if (prerequisite !== null) {
       const quick = Date.now();
       assert.equal(priv(['exec', ...shell], 'exit 0\n').status, 0);
       t.diagnostic(`plain exit: ${Date.now() - quick} ms`);
+    });
+
+    it("exec on a PTY (a web terminal): the shell keeps job control, and its jobs end with it", async (t) => {
+      if (guard(t)) return;
+      const wt = `${WT_ROOT}/repo/wt1`;
+      const d = passwd(DAEMON)!;
+      const mark = `5${ID.replace(/[a-f]/g, '1')}`;
+      // As the daemon does it: node-pty (forkpty: a session of its own with the PTY as controlling
+      // terminal) running sudo as the daemon user.
+      const term = pty.spawn('/usr/bin/sudo', ['-n', PRIV, 'exec', '--mode', 'insulated', '--group', G1, '--cwd', wt, '--program', 'shell', '--term', 'xterm-256color'], {
+        name: 'xterm-256color', cols: 80, rows: 24, cwd: '/', uid: d.uid, gid: d.gid, env: { PATH: '/usr/bin:/bin' },
+      });
+      let out = '';
+      term.onData((chunk) => (out += chunk));
+      const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+      try {
+        term.write(`echo "flags=$-"; tty; sleep ${mark}1 & sleep ${mark}2 & echo "jobs=$(jobs -p | wc -l)"; echo started\r`);
+        await waitFor(() => /\nstarted/.test(out) && processesWith(`sleep ${mark}1`).length === 1 && processesWith(`sleep ${mark}2`).length === 1, 'the interactive shell and its jobs', 15_000);
+        assert.match(out, /flags=[a-zA-Z]*m/, 'job control (monitor mode) is on');
+        assert.match(out, /\/dev\/pts\/\d+/, 'the shell has the PTY as its terminal');
+        assert.match(out, /jobs=2/);
+        // A job in a process group of its own, in the terminal's session.
+        const job = processesWith(`sleep ${mark}1`)[0]!;
+        const stat = fs.readFileSync(`/proc/${job}/stat`, 'utf8').slice(fs.readFileSync(`/proc/${job}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
+        assert.equal(Number(stat[2]), job, 'the job leads its own process group');
+        term.write('exit\r');
+        assert.equal(await exited, 0, out);
+        assert.deepEqual([processesWith(`sleep ${mark}1`), processesWith(`sleep ${mark}2`)], [[], []], 'the jobs ended with the shell');
+      } finally {
+        try {
+          term.kill('SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
     });
 
     it('exec --git-dir/--git-common-dir/--work-tree: a shell gets the pinned git locations; hostile ones are refused', (t) => {
