@@ -13,6 +13,8 @@ import { stringify } from 'yaml';
 import { DaemonHarness, UnixFixture, unixSuiteBlocker } from './fixture.js';
 import { acquireUnixSuiteLock } from '../helpers/unix-suite-lock.js';
 import { startFakeAnthropic, toolUseId, type FakeAnthropic } from '../fakes/anthropic.js';
+import { startFakeResponses, type FakeResponses } from '../fakes/openai-responses.js';
+import { startFakeGemini, type FakeGemini } from '../fakes/gemini.js';
 
 const blocker = unixSuiteBlocker();
 const inCi = process.env.CI === 'true';
@@ -94,9 +96,9 @@ class Rig {
     return wt;
   }
 
-  /** A new claude-code session of `creator`, one prompt, until the task ends. */
-  async run(creator: Person, worktreeId: string, prompt: string): Promise<{ task: any; messages: any[] }> {
-    const session = await creator.call('POST', 'sessions', { worktree_id: worktreeId, agent: 'claude-code' });
+  /** A new `agent` session (claude-code unless said) of `creator`, one prompt, until the task ends. */
+  async run(creator: Person, worktreeId: string, prompt: string, agent = 'claude-code'): Promise<{ task: any; messages: any[] }> {
+    const session = await creator.call('POST', 'sessions', { worktree_id: worktreeId, agent });
     const task = await creator.call('POST', 'tasks', { session_id: session.id, prompt });
     const done = await until(
       async () => {
@@ -148,12 +150,16 @@ describe('claude-code agent under unix isolation (real SDK and CLI, installed ru
   }
   const fx = new UnixFixture();
   let fake: FakeAnthropic;
+  let openai: FakeResponses;
+  let gemini: FakeGemini;
   let releaseLock: (() => void) | undefined;
   const KEY = `sk-ant-fake-${crypto.randomBytes(8).toString('hex')}`;
 
   before(async () => {
     releaseLock = await acquireUnixSuiteLock('test/unix/agents.test.ts');
     fake = await startFakeAnthropic();
+    openai = await startFakeResponses();
+    gemini = await startFakeGemini();
     await fx.setupNamespace();
     const installed = fx.install();
     assert.equal(installed.status, 0, `install-unix-isolation.sh failed:\n${installed.stdout}\n${installed.stderr}`);
@@ -174,12 +180,16 @@ describe('claude-code agent under unix isolation (real SDK and CLI, installed ru
   after(async () => {
     try {
       fx.cleanup();
-      await fake?.close();
+      await Promise.all([fake?.close(), openai?.close(), gemini?.close()]);
     } finally {
       releaseLock?.();
     }
   });
-  beforeEach(() => fake.clearQueue());
+  beforeEach(() => {
+    fake.clearQueue();
+    openai?.clearQueue();
+    gemini?.clearQueue();
+  });
 
   it('the installed runtime: the SDK and its native CLI, root-owned, readable by the executor user', () => {
     const sdk = fx.run(['/usr/bin/test', '-r', '/usr/local/libexec/agor/node_modules/@anthropic-ai/claude-agent-sdk/sdk.mjs'], { asUser: fx.executorUser });
@@ -210,6 +220,35 @@ describe('claude-code agent under unix isolation (real SDK and CLI, installed ru
       assert.equal(requests.length, 3);
       assert.ok(requests.every((r) => r.headers['x-api-key'] === KEY), "the creator's key reached the API");
       assert.ok(!JSON.stringify(run.messages).includes(KEY), 'the key is not in any message');
+    });
+
+    // The other SDK agents load from the same installed runtime (their native CLIs included).
+    it('codex runs as the executor user (its native CLI from the installed runtime)', TIMEOUT, async () => {
+      await alice.call('POST', 'user-secrets', { name: 'OPENAI_API_KEY', value: `${KEY}-openai` });
+      await alice.call('POST', 'user-secrets', { name: 'OPENAI_BASE_URL', value: openai.url });
+      fs.rmSync(path.join(W.path, 'who.txt'), { force: true });
+      openai.enqueue(
+        { items: [{ type: 'function_call', call_id: 'call_who', name: 'exec_command', arguments: { cmd: 'id -un > who.txt', workdir: W.path } }] },
+        { items: [{ type: 'text', text: 'Done.' }] },
+      );
+      const { task, messages } = await rig.run(alice, W.id, 'who are you?', 'codex');
+      assert.equal(task.status, 'completed', `${task.reason}\n${JSON.stringify(messages.filter((m) => m.type === 'error'))}\n${rig.h.stderr.join('').slice(-2000)}`);
+      assert.equal(fs.readFileSync(path.join(W.path, 'who.txt'), 'utf8').trim(), fx.executorUser);
+      assert.ok(messages.some((m) => m.type === 'text' && m.content.text === 'Done.'));
+    });
+
+    it('gemini runs as the executor user (the Gemini CLI from the installed runtime)', TIMEOUT, async () => {
+      await alice.call('POST', 'user-secrets', { name: 'GEMINI_API_KEY', value: `${KEY}-gemini` });
+      await alice.call('POST', 'user-secrets', { name: 'GOOGLE_GEMINI_BASE_URL', value: gemini.url });
+      fs.rmSync(path.join(W.path, 'who.txt'), { force: true });
+      gemini.enqueue(
+        { parts: [{ type: 'function_call', name: 'run_shell_command', args: { command: 'id -un > who.txt' } }] },
+        { parts: [{ type: 'text', text: 'Done.' }] },
+      );
+      const { task, messages } = await rig.run(alice, W.id, 'who are you?', 'gemini');
+      assert.equal(task.status, 'completed', `${task.reason}\n${JSON.stringify(messages.filter((m) => m.type === 'error'))}\n${rig.h.stderr.join('').slice(-2000)}`);
+      assert.equal(fs.readFileSync(path.join(W.path, 'who.txt'), 'utf8').trim(), fx.executorUser);
+      assert.ok(messages.some((m) => m.type === 'text' && m.content.text === 'Done.'));
     });
   });
 
