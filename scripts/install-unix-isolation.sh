@@ -297,7 +297,8 @@ if [ -d "$REPO/node_modules" ]; then
   fingerprint=$("$NODE_PATH" "$REPO/scripts/install-executor-runtime.mjs" "$REPO" "$LIBEXEC/runtime" $EXECUTOR_PACKAGES) ||
     die "could not install the executor's run-time packages (see above)"
   [[ "$fingerprint" =~ ^[0-9a-f]{16}$ ]] || die "install-executor-runtime.mjs printed an unexpected fingerprint: $fingerprint"
-  ln -sfn -- "runtime/$fingerprint/node_modules" "$LIBEXEC/node_modules.new"
+  rm -rf -- "$LIBEXEC/node_modules.new"
+  ln -s -- "runtime/$fingerprint/node_modules" "$LIBEXEC/node_modules.new"
   mv -fT -- "$LIBEXEC/node_modules.new" "$LIBEXEC/node_modules"
   for old in "$LIBEXEC"/runtime/*; do
     [ "$(basename -- "$old")" = "$fingerprint" ] || rm -rf -- "$old"
