@@ -15,12 +15,13 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import tty from 'node:tty';
 import type { PrivConfig } from './config.js';
 import { configError, EXIT_CODES, quote, refused, unavailable } from './errors.js';
 import { executorAccount, personAccount, strictGroups, worktreeGroup } from './accounts.js';
 import { checkTerm } from './names.js';
 import { toolPath, type PasswdEntry } from './system.js';
+import { checkGitLocations, type GitLocations } from './git-locations.js';
+import { ChildProcesses, stdinIsControllingTerminal } from './processes.js';
 import { checkDirBelowRoot } from './tree.js';
 import { assertTrustedFile } from './trust.js';
 
@@ -44,44 +45,6 @@ export interface ExecRequest {
   gitDir?: string | undefined;
   gitCommonDir?: string | undefined;
   workTree?: string | undefined;
-}
-
-/** The pinned git locations of a worktree, exported to a terminal's shell. */
-export interface GitLocations {
-  GIT_DIR: string;
-  GIT_COMMON_DIR: string;
-  GIT_WORK_TREE: string;
-}
-
-// One component below <common>/worktrees/ (git names admin dirs after the worktree, plus digits).
-const ADMIN_DIR_NAME = /^[A-Za-z0-9._-]{1,255}$/;
-
-/**
- * Checks --git-dir, --git-common-dir and --work-tree: all three or none; only for a shell (the
- * executor gets them over its pipe); each an existing directory below worktrees_root reached without
- * any symlink (like --cwd); the admin dir exactly <common>/worktrees/<name>; cwd the work tree or
- * inside it. They only become environment variables of the unprivileged child, so they cannot
- * grant anything its identity could not already reach; the checks keep the daemon from pointing a
- * shell's git anywhere but a worktree's own metadata.
- */
-export function checkGitLocations(request: ExecRequest, cwd: string, config: PrivConfig): GitLocations | null {
-  const given = [request.gitDir, request.gitCommonDir, request.workTree].filter((v) => v !== undefined).length;
-  if (given === 0) return null;
-  if (given !== 3) throw refused('exec: --git-dir, --git-common-dir and --work-tree go together (all three or none)');
-  if (request.program !== 'shell') throw refused('exec: --git-dir, --git-common-dir and --work-tree are for --program shell only (the executor receives them over its pipe)');
-  const common = checkDirBelowRoot(request.gitCommonDir!, config, 'git-common-dir');
-  const gitDir = checkDirBelowRoot(request.gitDir!, config, 'git-dir');
-  const workTree = checkDirBelowRoot(request.workTree!, config, 'work-tree');
-  const adminParent = `${common}/worktrees/`;
-  const name = gitDir.startsWith(adminParent) ? gitDir.slice(adminParent.length) : '';
-  if (!ADMIN_DIR_NAME.test(name) || name === '.' || name === '..') {
-    throw refused(`exec: --git-dir ${quote(request.gitDir!)} is not a worktree's admin dir <git-common-dir>/worktrees/<name>`);
-  }
-  if (workTree === common || workTree.startsWith(`${common}/`)) {
-    throw refused(`exec: --work-tree ${quote(request.workTree!)} lies inside the repository's metadata`);
-  }
-  if (cwd !== workTree && !cwd.startsWith(`${workTree}/`)) throw refused(`exec: --cwd ${quote(request.cwd)} is not inside --work-tree ${quote(request.workTree!)}`);
-  return { GIT_DIR: gitDir, GIT_COMMON_DIR: common, GIT_WORK_TREE: workTree };
 }
 
 export interface Identity {
@@ -157,7 +120,7 @@ export function planExec(request: ExecRequest, config: PrivConfig): ExecPlan {
   if (request.term !== undefined) checkTerm(request.term);
   const identity = resolveIdentity(request, config);
   const cwd = checkDirBelowRoot(request.cwd, config, 'cwd');
-  const git = checkGitLocations(request, cwd, config);
+  const git = checkGitLocations(request, request.program, cwd, config);
   const program = programArgv(request.program, identity.account, config);
   // env treats an operand containing "=" as an assignment, not the command.
   if (program[0]!.includes('=')) throw configError(`program path ${quote(program[0]!)} contains "="`);
@@ -186,102 +149,6 @@ export function planExec(request: ExecRequest, config: PrivConfig): ExecPlan {
 
 function hasUsableHome(account: PasswdEntry): boolean {
   return account.home.startsWith('/') && !/[\u0000-\u001f\u007f]/.test(account.home);
-}
-
-/** session id and controlling terminal (tty_nr) of a process, from /proc/<pid>/stat. */
-function sessionOf(pid: number | 'self'): { session: number; tty: number } | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After "(comm)": state ppid pgrp session tty_nr ...
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { session: Number(fields[3]), tty: Number(fields[4]) };
-  } catch {
-    return null;
-  }
-}
-
-/**
- * The child's processes, found by scanning /proc: every process running as the identity's uid that
- * is in a tracked session or whose parent is one of them. The first tracked session is the child's
- * own (or its terminal's); the session of every descendant found is tracked from then on, so a
- * background process keeps being found after its parent died (it keeps its session), and so do the
- * processes of agents that start their children in sessions of their own (Node's `detached`).
- * Nothing else can enter those sessions. A tracked session is forgotten once no process of it is
- * left (its number could then be reused by an unrelated process); only a process that starts its
- * own session AND loses its parent between two scans (PARENT_POLL_MS) escapes.
- */
-export class ChildProcesses {
-  private readonly sessions = new Set<number>();
-
-  constructor(
-    private readonly uid: number,
-    /** Never forgotten: the child's own session, or its terminal's. */
-    private readonly pinned: number,
-    /** The child while it runs (it is still root's for a moment, before setpriv drops privileges). */
-    private readonly childPid: () => number | undefined,
-  ) {
-    this.sessions.add(pinned);
-  }
-
-  scan(): number[] {
-    const procs = new Map<number, { ppid: number; session: number }>();
-    for (const entry of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      const pid = Number(entry);
-      if (pid === process.pid) continue;
-      try {
-        // /proc/<pid> belongs to the process's (effective) uid; setpriv sets real and effective alike.
-        if (fs.lstatSync(`/proc/${entry}`).uid !== this.uid) continue;
-        const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        procs.set(pid, { ppid: Number(fields[1]), session: Number(fields[3]) });
-      } catch {
-        /* gone */
-      }
-    }
-    const child = this.childPid();
-    const members = new Set<number>();
-    for (let grew = true; grew; ) {
-      grew = false;
-      for (const [pid, p] of procs) {
-        if (members.has(pid) || !(this.sessions.has(p.session) || members.has(p.ppid) || p.ppid === child)) continue;
-        members.add(pid);
-        this.sessions.add(p.session);
-        grew = true;
-      }
-    }
-    const live = new Set([...members].map((pid) => procs.get(pid)!.session));
-    for (const session of this.sessions) if (session !== this.pinned && !live.has(session)) this.sessions.delete(session);
-    return [...members];
-  }
-
-  signal(signal: NodeJS.Signals): number {
-    const pids = this.scan();
-    for (const pid of pids) {
-      try {
-        process.kill(pid, signal);
-      } catch {
-        /* already gone */
-      }
-    }
-    return pids.length;
-  }
-}
-
-/**
- * Whether stdin is agor-priv's controlling terminal (a web terminal's PTY: the session node-pty made
- * for sudo). The shell must then stay in this session to keep job control, and the session is the
- * terminal's own; otherwise the child gets a session of its own.
- */
-function stdinIsControllingTerminal(): { session: number } | null {
-  try {
-    if (!tty.isatty(0)) return null;
-    const self = sessionOf('self');
-    if (!self || self.tty === 0 || fs.fstatSync(0).rdev !== self.tty) return null;
-    return { session: self.session };
-  } catch {
-    return null;
-  }
 }
 
 /**
