@@ -25,6 +25,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { locateRepository, locateWorktree } from '../git/index.js';
 import { WORKTREE_GROUP_PATTERN } from './names.js';
+import { readPrivConfig } from './os-state.js';
 
 const TOOL_ENV = Object.freeze({ PATH: '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C' });
 const SHARED_TREES = ['objects', 'refs', 'logs'] as const;
@@ -227,16 +228,18 @@ export async function worktreeGitEnvironmentOf(db: Knex, worktreeId: string): Pr
 }
 
 /**
- * For a terminal's shell: the pinned locations when every one lies inside the daemon's data dir
- * (agor-priv accepts them only below worktrees_root, which holds the data dir's repos and
- * worktrees); undefined otherwise (a repository registered from a path elsewhere), so the terminal
- * still opens and git there falls back to the worktree's own `.git` file.
+ * For a terminal's shell: the pinned locations when every one lies inside agor-priv's worktrees_root
+ * (/etc/agor/priv.yaml; the daemon's data dir when that is unreadable), the only place agor-priv
+ * accepts them; undefined otherwise (e.g. a repository registered from a path elsewhere), so the
+ * terminal still opens and git there falls back to the worktree's own `.git` file.
  */
 export async function terminalGitEnvironment(db: Knex, worktreeId: string, dataDir: string): Promise<GitEnvironment | undefined> {
   try {
     const env = await worktreeGitEnvironmentOf(db, worktreeId);
-    const root = fs.realpathSync(dataDir);
-    return [env.GIT_DIR, env.GIT_COMMON_DIR, env.GIT_WORK_TREE].every((p) => isInside(p, root) || isInside(p, dataDir)) ? env : undefined;
+    const configured = readPrivConfig().config?.worktrees_root ?? dataDir;
+    const roots = [configured, fs.realpathSync(configured)];
+    const inside = (p: string) => roots.some((root) => p !== root && isInside(p, root));
+    return [env.GIT_DIR, env.GIT_COMMON_DIR, env.GIT_WORK_TREE].every(inside) ? env : undefined;
   } catch {
     return undefined;
   }

@@ -17,7 +17,7 @@ import { initHome } from '../../daemon/bootstrap/init.js';
 import { startDaemon, type RunningDaemon } from '../../daemon/main.js';
 import { ExecutionRefused, loadExecutionIdentity } from '../../daemon/unix/identity.js';
 import { spawnAsIdentity, spawnSettingsOf, type SpawnedProcess } from '../../daemon/unix/spawn.js';
-import { worktreeGitEnvironmentOf } from '../../daemon/unix/git-access.js';
+import { terminalGitEnvironment } from '../../daemon/unix/git-access.js';
 
 const configPath = process.argv[2];
 if (!configPath) {
@@ -36,8 +36,9 @@ async function spawnFor(request: { user_id: string; worktree_id: string; git_env
   const db = daemon!.app.get('db');
   const identity = await loadExecutionIdentity(db, runtime.config.execution, request.user_id, request.worktree_id);
   const worktree = await db('worktrees').where('id', request.worktree_id).first('path');
-  // With git_env, the worktree's pinned git locations, as a terminal gets them (agor-priv --git-dir ...).
-  const git = request.git_env ? await worktreeGitEnvironmentOf(db, request.worktree_id) : undefined;
+  // With git_env, the worktree's pinned git locations exactly as a terminal gets them (agor-priv --git-dir ...).
+  const git = request.git_env ? await terminalGitEnvironment(db, request.worktree_id, runtime.dataDir) : undefined;
+  if (request.git_env && !git) throw new Error(`no pinned git locations for worktree ${request.worktree_id} inside worktrees_root`);
   return spawnAsIdentity(identity, { program: 'shell', cwd: worktree.path, ...(git && { git }) }, spawnSettingsOf(runtime.config));
 }
 
