@@ -12,6 +12,9 @@
 // node_modules (nested packages of the closure are copied on their own), files 0644/0755, directories
 // 0755, no setuid/setgid, symlinks only when relative and inside their package.
 //
+// Trust: like the rest of the install (dist/priv/agor-priv.mjs runs as root), the checkout must be
+// writable by root only; nothing copied here ever runs as root, only as the executing identities.
+//
 // The result goes to <runtimes-dir>/<fingerprint>/node_modules, where the fingerprint covers every
 // copied file's path, size, mode and mtime: an unchanged checkout gives the same directory, which is
 // then reused instead of copied again (re-running the installer is cheap). Prints the fingerprint

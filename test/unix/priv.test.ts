@@ -317,8 +317,10 @@ if (prerequisite !== null) {
 
     it('installs from scratch; sudo lists exactly one command for the daemon user', (t) => {
       if (guard(t)) return;
+      const t0 = Date.now();
       firstInstall = install();
       assert.equal(firstInstall.status, 0, `install failed: ${firstInstall.stderr}${firstInstall.stdout}`);
+      t.diagnostic(`first install: ${Date.now() - t0} ms`);
       t.diagnostic(firstInstall.stdout.trim());
 
       const sudoList = ok('/usr/bin/sudo', ['-n', '-l', '-U', DAEMON]);
@@ -396,8 +398,10 @@ if (prerequisite !== null) {
       const runtimeIno = fs.statSync(`${LIBEXEC}/node_modules`).ino;
       const ids = [passwd(DAEMON), passwd(EXECUTOR), group(USERS_GROUP)];
       const sudoBefore = ok('/usr/bin/sudo', ['-n', '-l', '-U', DAEMON]);
+      const t0 = Date.now();
       const again = install();
       assert.equal(again.status, 0, `second install failed: ${again.stderr}${again.stdout}`);
+      t.diagnostic(`re-install: ${Date.now() - t0} ms`);
       assert.match(again.stdout, new RegExp(`user ${DAEMON} \\(daemon\\): exists`));
       assert.match(again.stdout, new RegExp(`user ${EXECUTOR} \\(executor\\): exists`));
       assert.match(again.stdout, new RegExp(`group ${USERS_GROUP}: exists`));
