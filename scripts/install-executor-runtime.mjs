@@ -78,12 +78,17 @@ while (queue.length > 0) {
     ...Object.keys(pkg.optionalDependencies ?? {}).map((n) => [n, 'optional']),
     ...Object.keys(pkg.peerDependencies ?? {}).map((n) => [n, optionalPeers.has(n) ? 'optional' : 'peer']),
   ];
+  let optionalFound = 0;
   for (const [name, kind] of edges) {
     const found = resolveFrom(dir, name);
+    if (found && kind === 'optional') optionalFound += 1;
     if (found) queue.push(found);
     else if (kind === 'required') throw new Error(`${pkg.name} needs ${name}, which is not installed`);
     else if (kind === 'peer') say(`warning: ${pkg.name}'s peer dependency ${name} is not installed`);
     // a missing optional dependency is another platform's binary package
+  }
+  if (Object.keys(pkg.optionalDependencies ?? {}).length > 0 && optionalFound === 0) {
+    say(`warning: none of ${pkg.name}'s optional dependencies is installed: if it ships its CLI as a platform package, its agent will not run (npm ci without --omit=optional)`);
   }
 }
 
