@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs agor's Unix isolation (insulated and strict modes; DESIGN.md §2, daemon/priv/README.md):
 #   - the daemon user (system account, home 0700), the users group, the executor user (uid >= 1000);
-#   - root-owned copies of agor-priv (launcher + bundle) and of the executor bundle in
-#     /usr/local/libexec/agor/;
+#   - root-owned copies of agor-priv (launcher + bundle), of the executor bundle and of the agent
+#     SDKs with their native CLIs (the executor's run-time node_modules) in /usr/local/libexec/agor/;
 #   - /etc/agor/priv.yaml (agor-priv's configuration, root 0644);
 #   - worktrees_root (owned by the daemon user, 0711);
 #   - /etc/sudoers.d/agor (0440), checked with visudo first.
@@ -21,6 +21,8 @@ SUDOERS_DEST=/etc/sudoers.d/agor
 MIN_UID=1000
 MARK_DAEMON="agor daemon"
 MARK_EXECUTOR="agor executor"
+# The packages the executor bundle imports at run time (the externals of scripts/build-bundles.mjs).
+EXECUTOR_PACKAGES="@anthropic-ai/claude-agent-sdk @openai/codex-sdk @google/gemini-cli"
 
 DAEMON_USER=agor
 EXECUTOR_USER=agor_executor
@@ -282,6 +284,28 @@ if [ -f "$REPO/dist/executor/agor-executor.mjs" ]; then
   say "installed $LIBEXEC/executor/ (executor bundle, root-owned, readable by all)"
 else
   say "skipped the executor bundle: $REPO/dist/executor/agor-executor.mjs is not built (exec --program executor will answer 'unavailable')"
+fi
+
+# What the executor loads at run time: the agent SDKs the bundle leaves external
+# (scripts/build-bundles.mjs) with their dependencies and the platform packages holding the native
+# CLIs, as $LIBEXEC/runtime/<fingerprint>/node_modules (root-owned, readable by all; files that are
+# already root's with the right mode are hard-linked, the rest copied). $LIBEXEC/node_modules is a
+# symlink to it, swapped atomically; Node finds it from the executor's files by walking up. An
+# unchanged checkout gives the same fingerprint, so a re-run reuses it instead of copying again.
+if [ -d "$REPO/node_modules" ]; then
+  install -d -o root -g root -m 0755 "$LIBEXEC/runtime"
+  fingerprint=$("$NODE_PATH" "$REPO/scripts/install-executor-runtime.mjs" "$REPO" "$LIBEXEC/runtime" $EXECUTOR_PACKAGES) ||
+    die "could not install the executor's run-time packages (see above)"
+  [[ "$fingerprint" =~ ^[0-9a-f]{16}$ ]] || die "install-executor-runtime.mjs printed an unexpected fingerprint: $fingerprint"
+  rm -rf -- "$LIBEXEC/node_modules.new"
+  ln -s -- "runtime/$fingerprint/node_modules" "$LIBEXEC/node_modules.new"
+  mv -fT -- "$LIBEXEC/node_modules.new" "$LIBEXEC/node_modules"
+  for old in "$LIBEXEC"/runtime/*; do
+    [ "$(basename -- "$old")" = "$fingerprint" ] || rm -rf -- "$old"
+  done
+  say "installed $LIBEXEC/node_modules -> runtime/$fingerprint/node_modules ($(wc -l <"$LIBEXEC/runtime/$fingerprint/packages.txt") packages for $EXECUTOR_PACKAGES; $(du -sh --apparent-size -- "$LIBEXEC/runtime/$fingerprint" | cut -f1))"
+else
+  say "skipped the agent SDKs: $REPO/node_modules is missing (npm ci): only command agents will run"
 fi
 
 # priv.yaml

@@ -1,10 +1,14 @@
 // Every process an adapter starts is registered here, so the executor can end them all: after a
 // stop's grace period, when its stdin closes (the daemon went away), and when it exits for any reason.
+// A process started `detached` leads a session of its own (Node calls setsid), and "its group" means
+// that whole session: a background job with job control on (`set -m`) sits in a process group of
+// its own but cannot leave the session, and keeps it after its parent died.
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 
 interface Tracked {
   child: ChildProcess;
-  /** Started with `detached: true`: it leads its own process group, and the whole group is signalled. */
+  /** Started with `detached: true`: it leads its own session, and the whole session is signalled. */
   group: boolean;
 }
 
@@ -20,15 +24,44 @@ export function trackChild(child: ChildProcess, { group }: { group: boolean }): 
   });
 }
 
-/** Signals one tracked process (its whole group if it leads one). Never throws. */
+/** Pids in session `sid` other than this process (Linux /proc; empty where there is none). */
+export function sessionMembers(sid: number): number[] {
+  const pids: number[] = [];
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return pids;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // After "(comm)": state ppid pgrp session ...
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]) === sid) pids.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+/** Signals one tracked process (its whole session if it leads one). Never throws. */
 export function signalChild(child: ChildProcess, signal: NodeJS.Signals, group: boolean): void {
   if (child.pid === undefined) return;
-  try {
-    if (group) process.kill(-child.pid, signal);
-    else if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-  } catch {
-    // already gone
+  const kill = (pid: number) => {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone, or not ours
+    }
+  };
+  if (!group) {
+    if (child.exitCode === null && child.signalCode === null) kill(child.pid);
+    return;
   }
+  kill(-child.pid);
+  for (const pid of sessionMembers(child.pid)) kill(pid);
 }
 
 /** Signals every tracked process (and group). Synchronous, so it also works in an 'exit' handler. */

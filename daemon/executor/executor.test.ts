@@ -104,6 +104,26 @@ describe('agor-executor (the bundle)', () => {
     assert.ok(names.includes('MY_TOKEN') && names.includes('AGOR_RESUME') && names.includes('PATH'));
   });
 
+  it("run_task's pinned git locations join the agent's environment; a malformed one refuses the task", async () => {
+    const git = { GIT_DIR: `${cwd}/.git/worktrees/w`, GIT_COMMON_DIR: `${cwd}/.git`, GIT_WORK_TREE: cwd };
+    const ex = startExecutor();
+    await ex.waitFor(() => ex.method('ready')[0], 'ready');
+    ex.send(runTask(node('const e=process.env;console.log(JSON.stringify([e.GIT_DIR,e.GIT_COMMON_DIR,e.GIT_WORK_TREE]))'), { git_env: git }));
+    await ex.waitFor(() => ex.method('done')[0], 'done');
+    assert.deepEqual(JSON.parse(ex.method('message')[0]!.params.message.content.text), [git.GIT_DIR, git.GIT_COMMON_DIR, git.GIT_WORK_TREE]);
+
+    for (const bad of [{ ...git, GIT_DIR: 'relative' }, { ...git, GIT_CONFIG_GLOBAL: '/tmp/x' }, { GIT_DIR: git.GIT_DIR }]) {
+      const ex2 = startExecutor();
+      await ex2.waitFor(() => ex2.method('ready')[0], 'ready');
+      ex2.send(runTask(node('console.log("ran")'), { git_env: bad }));
+      const answer = await ex2.waitFor(() => ex2.lines.find((l) => l.id === 1), 'the run_task answer');
+      assert.ok(answer.error, `refused: ${JSON.stringify(bad)}`);
+      assert.equal(ex2.method('message').length, 0);
+      ex2.child.stdin.end();
+      await ex2.exited;
+    }
+  });
+
   it('answers malformed, oversized and wrong-typed lines with errors and still runs its task; refuses a second task', async () => {
     const ex = startExecutor();
     await ex.waitFor(() => ex.method('ready')[0], 'ready');

@@ -129,7 +129,8 @@ export function startExecutor(options: ExecutorOptions): RunningExecutor {
         requestTool: (request) => peer.request('tool_request', { task_id: params.task_id, tool: request.tool, input: request.input }),
         getCredentials,
         signal: abort.signal,
-        baseEnv: { ...baseEnv },
+        // The worktree's pinned git locations join the allow-list for this task (run_task.git_env).
+        baseEnv: { ...baseEnv, ...params.git_env },
       };
       result = await adapter.run(
         { task_id: params.task_id, session_id: params.session_id, cwd: params.cwd, prompt: params.prompt, resume: params.resume, model: params.model, options: params.options },

@@ -21,11 +21,15 @@ describe('parseArgv (agor-priv)', () => {
     const exec = parseArgv(['exec', '--mode', 'strict', '--user', 'agor_a', '--cwd', '/w/x', '--program', 'shell', '--term', 'xterm']);
     assert.equal(exec.verb, 'exec');
     assert.equal(exec.flags.get('term'), 'xterm');
+    const git = parseArgv(['exec', '--mode', 'insulated', '--group', 'g', '--cwd', '/w/x', '--program', 'shell', '--git-dir', '/w/r/.git/worktrees/x', '--git-common-dir', '/w/r/.git', '--work-tree', '/w/x']);
+    assert.deepEqual([git.flags.get('git-dir'), git.flags.get('git-common-dir'), git.flags.get('work-tree')], ['/w/r/.git/worktrees/x', '/w/r/.git', '/w/x']);
     // Order does not matter; values that merely start with one dash are values.
     assert.equal(parseArgv(['prepare-worktree', '--others', 'none', '--group', 'g', '--path', '-x']).flags.get('path'), '-x');
   });
 
   const bad: Array<[unknown[], RegExp]> = [
+    [['prepare-worktree', '--path', '/w/x', '--group', 'g', '--others', 'none', '--git-dir', '/w/r/.git'], /unknown flag --git-dir/],
+    [['exec', '--mode', 'strict', '--user', 'agor_a', '--cwd', '/w/x', '--program', 'shell', '--git-dir=/etc'], /--flag=value/],
     [[], /no verb/],
     [['ENSURE-USER', '--user', 'agor_a'], /unknown verb/],
     [['ensure-users', '--user', 'agor_a'], /unknown verb/],

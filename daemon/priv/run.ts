@@ -47,6 +47,9 @@ export async function run(argv: readonly string[], options: RunOptions): Promise
           cwd: flag(args, 'cwd'),
           program: flag(args, 'program'),
           term: args.flags.get('term'),
+          gitDir: args.flags.get('git-dir'),
+          gitCommonDir: args.flags.get('git-common-dir'),
+          workTree: args.flags.get('work-tree'),
         },
         config,
       );

@@ -40,6 +40,8 @@ export const agentUsageSchema = z.object({
 
 // ---- daemon → executor ----
 
+const absolutePath = z.string().max(4096).regex(/^\/[^\u0000-\u001f\u007f]*$/, 'must be an absolute path without control characters');
+
 export const runTaskParams = z.strictObject({
   task_id: id,
   session_id: id,
@@ -53,6 +55,13 @@ export const runTaskParams = z.strictObject({
   options: z.record(z.string(), z.unknown()),
   /** After `stop`, how long the agent gets before the executor kills what it started. */
   stop_grace_ms: z.number().int().min(0).max(300_000),
+  /**
+   * The worktree's pinned git locations (insulated/strict): added to the agent's environment so git
+   * works as its identity without trusting the worktree's own `.git` file or safe.directory.
+   */
+  git_env: z
+    .strictObject({ GIT_DIR: absolutePath, GIT_COMMON_DIR: absolutePath, GIT_WORK_TREE: absolutePath })
+    .optional(),
 });
 export const runTaskResult = z.strictObject({ accepted: z.literal(true) });
 

@@ -15,6 +15,7 @@ import type { MessageCreate } from '../services/messages/messages.schema.js';
 import type { SessionRow } from '../services/sessions/sessions.schema.js';
 import type { TaskRow } from '../services/tasks/tasks.schema.js';
 import type { WorktreeRow } from '../services/worktrees/worktrees.schema.js';
+import { worktreeGitEnvironmentOf } from '../unix/git-access.js';
 import { loadExecutionIdentity } from '../unix/identity.js';
 import { spawnSettingsOf } from '../unix/spawn.js';
 import { resolveAgent, type AgentProfile } from './agents.js';
@@ -242,6 +243,15 @@ export class TaskRunner {
       options: profile.options,
       stop_grace_ms: Math.round(this.config.execution.stop_grace_seconds * 1000),
     };
+    // Another identity's git must not trust the worktree's `.git` file (it can rewrite it) nor need
+    // safe.directory: it gets the locations from the repository's own records.
+    if (identity.kind !== 'daemon') {
+      try {
+        runTask.git_env = await worktreeGitEnvironmentOf(this.db, task.worktree_id);
+      } catch (error) {
+        this.log(`[runner] task ${task.id}: no pinned git locations for worktree ${task.worktree_id} (git may not work for the agent): ${(error as Error).message}`);
+      }
+    }
     return { session, profile, identity, runTask };
   }
 

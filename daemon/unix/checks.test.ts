@@ -4,7 +4,7 @@ import type fs from 'node:fs';
 import { validateConfig, type Runtime } from '../config/load.js';
 import { resolveAgorPaths } from '../config/paths.js';
 import { refuseUnsafeStartup, StartupRefusal } from '../startup-checks.js';
-import { isolationChecks, type Probes } from './checks.js';
+import { agentRuntimeCheck, isolationChecks, type Probes } from './checks.js';
 
 const PRIV = '/usr/local/libexec/agor/agor-priv';
 
@@ -91,5 +91,28 @@ describe('startup refusals of insulated/strict, each with its fix', () => {
     const simple = runtimeFor({ unix_user_mode: 'simple' });
     assert.deepEqual(isolationChecks(simple, probes({ files: { [PRIV]: null } })), []);
     assert.equal(refusal(simple, probes({ files: { [PRIV]: null } }), 0), '');
+  });
+});
+
+describe('agent runtime check', () => {
+  const executor = '/usr/local/libexec/agor/executor/agor-executor.mjs';
+  const pkg = (name: string) => `/usr/local/libexec/agor/node_modules/${name}/package.json`;
+  const all = { [pkg('@anthropic-ai/claude-agent-sdk')]: stat(0, 0o100644), [pkg('@openai/codex-sdk')]: stat(0, 0o100644), [pkg('@google/gemini-cli')]: stat(0, 0o100644) };
+
+  it('ok when the SDKs are installed beside the executor; a warning naming the agents otherwise', () => {
+    assert.equal(agentRuntimeCheck(executor, probes({ files: all })).status, 'ok');
+    const missing = agentRuntimeCheck(executor, probes({ files: { ...all, [pkg('@openai/codex-sdk')]: null } }));
+    assert.equal(missing.status, 'WARN');
+    assert.match(missing.message, /@openai\/codex-sdk missing .*codex agent will fail/);
+    assert.match(missing.fix ?? '', /install-unix-isolation/);
+  });
+
+  it('isolationChecks includes it when priv.yaml names the executor', () => {
+    const runtime = runtimeFor({ unix_user_mode: 'insulated' });
+    const withPath = (files: Record<string, fs.Stats | null>) =>
+      probes({ files, privConfig: () => ({ config: { daemon_user: 'agor', executor_user: 'agor_executor', worktrees_root: '/srv/agor/data', executor_path: executor }, error: null }) });
+    assert.equal(isolationChecks(runtime, withPath({})).find((c) => c.name === 'agent runtime')?.status, 'WARN');
+    assert.equal(isolationChecks(runtime, withPath(all)).find((c) => c.name === 'agent runtime')?.status, 'ok');
+    assert.equal(isolationChecks(runtime, probes()).find((c) => c.name === 'agent runtime'), undefined);
   });
 });

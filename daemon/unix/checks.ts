@@ -166,6 +166,29 @@ export function dataDirCheck(runtime: Runtime): Check {
   return { name, status: 'ok', message: `${runtime.dataDir} (outside AGOR_HOME)` };
 }
 
+/** The SDKs each built-in agent loads, installed beside the executor by the install script. */
+export const AGENT_RUNTIME_PACKAGES: Readonly<Record<string, string>> = {
+  'claude-code': '@anthropic-ai/claude-agent-sdk',
+  codex: '@openai/codex-sdk',
+  gemini: '@google/gemini-cli',
+};
+
+/**
+ * The installed executor's run-time packages (<libexec>/node_modules, next to the executor's
+ * folder): without them only command agents run in insulated/strict. A warning, not a refusal.
+ */
+export function agentRuntimeCheck(executorPath: string, probes: Probes): Check {
+  const modules = path.join(path.dirname(path.dirname(executorPath)), 'node_modules');
+  const missing = Object.entries(AGENT_RUNTIME_PACKAGES).filter(([, pkg]) => !probes.lstat(path.join(modules, pkg, 'package.json'))?.isFile());
+  if (missing.length === 0) return { name: 'agent runtime', status: 'ok', message: `${Object.values(AGENT_RUNTIME_PACKAGES).join(', ')} installed in ${modules}` };
+  return {
+    name: 'agent runtime',
+    status: 'WARN',
+    message: `${missing.map(([, pkg]) => pkg).join(', ')} missing from ${modules}: sessions with the ${missing.map(([agent]) => agent).join(', ')} agent will fail (command agents run)`,
+    fix: `${INSTALL} after \`npm ci\` (without --omit=optional) and \`npm run build\`: it installs the agent SDKs and their CLIs there`,
+  };
+}
+
 /** Everything insulated/strict needs that can be checked before the daemon starts. Empty in simple mode. */
 export function isolationChecks(runtime: Runtime, probes: Probes): Check[] {
   const { execution } = runtime.config;
@@ -183,5 +206,6 @@ export function isolationChecks(runtime: Runtime, probes: Probes): Check[] {
         : { name: 'executor user', status: execution.unix_user_mode === 'insulated' ? 'FAIL' : 'WARN', message: `${user} does not exist`, fix: `${INSTALL} (--executor-user ${user})` },
     );
   }
+  if (privConfig?.executor_path) checks.push(agentRuntimeCheck(privConfig.executor_path, probes));
   return checks;
 }

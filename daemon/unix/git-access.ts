@@ -22,8 +22,10 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Knex } from 'knex';
 import { locateRepository, locateWorktree } from '../git/index.js';
 import { WORKTREE_GROUP_PATTERN } from './names.js';
+import { readPrivConfig } from './os-state.js';
 
 const TOOL_ENV = Object.freeze({ PATH: '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C' });
 const SHARED_TREES = ['objects', 'refs', 'logs'] as const;
@@ -206,8 +208,39 @@ export async function revokeWorktreeGitAccess(repoPath: string, group: string): 
  * refuse a worktree owned by the daemon user. The executor sets these for the agent it runs
  * (they travel in run_task); the daemon computes them here.
  */
-export async function worktreeGitEnvironment(repoPath: string, worktreePath: string): Promise<{ GIT_DIR: string; GIT_COMMON_DIR: string; GIT_WORK_TREE: string }> {
+export interface GitEnvironment {
+  GIT_DIR: string;
+  GIT_COMMON_DIR: string;
+  GIT_WORK_TREE: string;
+}
+
+export async function worktreeGitEnvironment(repoPath: string, worktreePath: string): Promise<GitEnvironment> {
   const repo = await locateRepository(repoPath);
   const worktree = locateWorktree(repo, worktreePath);
   return { GIT_DIR: worktree.gitDir, GIT_COMMON_DIR: repo.commonDir, GIT_WORK_TREE: worktree.workTree! };
+}
+
+/** worktreeGitEnvironment() of a worktree known to the database (its repository's path from `repos`). */
+export async function worktreeGitEnvironmentOf(db: Knex, worktreeId: string): Promise<GitEnvironment> {
+  const row = await db('worktrees as w').join('repos as r', 'r.id', 'w.repo_id').where('w.id', worktreeId).first('w.path as path', 'r.path as repo_path');
+  if (!row) throw new GitAccessError(`no worktree ${worktreeId} (or its repository) in the database`);
+  return worktreeGitEnvironment(String(row.repo_path), String(row.path));
+}
+
+/**
+ * For a terminal's shell: the pinned locations when every one lies inside agor-priv's worktrees_root
+ * (/etc/agor/priv.yaml; the daemon's data dir when that is unreadable), the only place agor-priv
+ * accepts them; undefined otherwise (e.g. a repository registered from a path elsewhere), so the
+ * terminal still opens and git there falls back to the worktree's own `.git` file.
+ */
+export async function terminalGitEnvironment(db: Knex, worktreeId: string, dataDir: string): Promise<GitEnvironment | undefined> {
+  try {
+    const env = await worktreeGitEnvironmentOf(db, worktreeId);
+    const configured = readPrivConfig().config?.worktrees_root ?? dataDir;
+    const roots = [configured, fs.realpathSync(configured)];
+    const inside = (p: string) => roots.some((root) => p !== root && isInside(p, root));
+    return [env.GIT_DIR, env.GIT_COMMON_DIR, env.GIT_WORK_TREE].every(inside) ? env : undefined;
+  } catch {
+    return undefined;
+  }
 }

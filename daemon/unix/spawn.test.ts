@@ -62,6 +62,18 @@ describe('commandFor: the command line of each identity', () => {
     assert.throws(() => commandFor(id, { program: 'shell', cwd: 'relative' }, strict), /absolute/);
     assert.throws(() => commandFor(id, { program: 'shell', cwd: '/w', term: 'x;rm -rf /' }, strict), /TERM/);
   });
+  it("a shell's pinned git locations: agor-priv flags, or the environment in simple mode; never for the executor", () => {
+    const git = { GIT_DIR: '/srv/repos/p/.git/worktrees/a', GIT_COMMON_DIR: '/srv/repos/p/.git', GIT_WORK_TREE: '/srv/wt/a' };
+    const s = commandFor({ kind: 'insulated', user: 'agor_executor', group: 'agor_wt_0123456789ab' }, { program: 'shell', cwd: '/srv/wt/a', git }, insulated);
+    assert.deepEqual(s.args.slice(-6), ['--git-dir', git.GIT_DIR, '--git-common-dir', git.GIT_COMMON_DIR, '--work-tree', git.GIT_WORK_TREE]);
+    assert.deepEqual(Object.keys(s.env).sort(), ['LANG', 'LC_ALL', 'PATH'], 'nothing of it in sudo\'s environment');
+    const d = commandFor({ kind: 'daemon' }, { program: 'shell', cwd: dir, git }, simple);
+    assert.deepEqual([d.env.GIT_DIR, d.env.GIT_COMMON_DIR, d.env.GIT_WORK_TREE], [git.GIT_DIR, git.GIT_COMMON_DIR, git.GIT_WORK_TREE]);
+    const id = { kind: 'strict', user: 'agor_alice' } as const;
+    assert.throws(() => commandFor(id, { program: 'executor', cwd: '/w', git }, strict), /run_task/);
+    assert.throws(() => commandFor(id, { program: 'shell', cwd: '/w', git: { ...git, GIT_DIR: 'relative' } }, strict), /invalid git location/);
+    assert.throws(() => commandFor(id, { program: 'shell', cwd: '/w', git: { ...git, GIT_WORK_TREE: '/w\n--user root' } }, strict), /invalid git location/);
+  });
 });
 
 describe('simple mode: a direct child with an allow-listed environment', () => {

@@ -14,6 +14,7 @@ import type { AgorConfig, UnixUserMode } from '../config/schema.js';
 import { whyRefusedEnvName } from '../crypto/env-names.js';
 import { packageRoot } from '../version.js';
 import type { ExecutionIdentity } from './identity.js';
+import type { GitEnvironment } from './git-access.js';
 import { SUDO_ENV } from './privileged.js';
 
 export type SpawnProgram = 'executor' | 'shell';
@@ -31,6 +32,12 @@ export interface SpawnRequest {
   term?: string;
   /** Simple mode: the executor bundle to run with this Node (default dist/executor/agor-executor.mjs). */
   programPath?: string;
+  /**
+   * A shell's pinned git locations (worktreeGitEnvironment(), unix/git-access.ts), exported as
+   * GIT_DIR / GIT_COMMON_DIR / GIT_WORK_TREE: through agor-priv as its --git-dir / --git-common-dir /
+   * --work-tree, which it validates. The executor gets them in run_task instead.
+   */
+  git?: GitEnvironment;
 }
 
 export interface SpawnSettings {
@@ -99,6 +106,12 @@ function checkRequest(request: SpawnRequest): void {
   if (request.program !== 'executor' && request.program !== 'shell') throw new Error(`spawnAsIdentity: unknown program ${JSON.stringify(request.program)}`);
   if (typeof request.cwd !== 'string' || !path.isAbsolute(request.cwd)) throw new Error(`spawnAsIdentity: cwd must be an absolute path (got ${JSON.stringify(request.cwd)})`);
   if (request.term !== undefined && !TERM_PATTERN.test(request.term)) throw new Error(`spawnAsIdentity: invalid TERM ${JSON.stringify(request.term)}`);
+  if (request.git !== undefined) {
+    if (request.program !== 'shell') throw new Error('spawnAsIdentity: git locations are for a shell; the executor receives them in run_task');
+    for (const value of [request.git.GIT_DIR, request.git.GIT_COMMON_DIR, request.git.GIT_WORK_TREE]) {
+      if (typeof value !== 'string' || !path.isAbsolute(value) || /[\u0000-\u001f\u007f]/.test(value)) throw new Error(`spawnAsIdentity: invalid git location ${JSON.stringify(value)}`);
+    }
+  }
 }
 
 /** The command line for `identity` (exported for tests and the benchmark). */
@@ -109,6 +122,7 @@ export function commandFor(identity: ExecutionIdentity, request: SpawnRequest, s
     if (settings.mode !== 'simple') throw new Error(`spawnAsIdentity: refusing to run as the daemon user in ${settings.mode} mode`);
     if (!fs.existsSync(request.cwd)) throw new Error(`spawnAsIdentity: the working directory ${request.cwd} does not exist`);
     const env = simpleEnvironment(request);
+    if (request.git) Object.assign(env, request.git);
     if (request.program === 'shell') return { file: env.SHELL!, args: ['-l'], env };
     return { file: process.execPath, args: [request.programPath ?? defaultExecutorPath()], env };
   }
@@ -120,6 +134,7 @@ export function commandFor(identity: ExecutionIdentity, request: SpawnRequest, s
   const who: string[] = identity.kind === 'insulated' ? ['--group', identity.group] : ['--user', identity.user];
   const args = ['-n', settings.privPath, 'exec', '--mode', identity.kind, ...who, '--cwd', request.cwd, '--program', request.program];
   if (request.term) args.push('--term', request.term);
+  if (request.git) args.push('--git-dir', request.git.GIT_DIR, '--git-common-dir', request.git.GIT_COMMON_DIR, '--work-tree', request.git.GIT_WORK_TREE);
   return { file: settings.sudoPath, args, env: { ...SUDO_ENV } };
 }
 
@@ -132,8 +147,8 @@ function startCwdFor(identity: ExecutionIdentity, cwd: string): string {
  * The login shell a terminal runs as `identity`: exactly what spawnAsIdentity would start for
  * `program: 'shell'` (same identity decision, argv and clean environment), for a PTY (node-pty) to spawn.
  */
-export function shellCommandFor(identity: ExecutionIdentity, request: { cwd: string; term?: string }, settings: SpawnSettings): { file: string; args: string[]; env: NodeJS.ProcessEnv; cwd: string } {
-  const { file, args, env } = commandFor(identity, { program: 'shell', cwd: request.cwd, ...(request.term !== undefined && { term: request.term }) }, settings);
+export function shellCommandFor(identity: ExecutionIdentity, request: { cwd: string; term?: string; git?: GitEnvironment }, settings: SpawnSettings): { file: string; args: string[]; env: NodeJS.ProcessEnv; cwd: string } {
+  const { file, args, env } = commandFor(identity, { program: 'shell', cwd: request.cwd, ...(request.term !== undefined && { term: request.term }), ...(request.git && { git: request.git }) }, settings);
   return { file, args, env, cwd: startCwdFor(identity, request.cwd) };
 }
 

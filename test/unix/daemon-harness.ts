@@ -5,9 +5,9 @@
 //
 //   {"op":"init","email","password"}                         -> {"ok":true,"url"}
 //   {"op":"run","id","user_id","worktree_id","input","timeout_ms","git_env"}  runs the login shell
-//        with `input` on stdin (then EOF); with git_env, the git locations the executor receives are
-//        exported first                                    -> {"id","ok","code","signal","stdout","stderr"}
-//   {"op":"start","id","user_id","worktree_id","input"}      starts it, stdin kept open
+//        with `input` on stdin (then EOF); with git_env, the worktree's pinned git locations go to
+//        agor-priv (--git-dir ...), as for a terminal  -> {"id","ok","code","signal","stdout","stderr"}
+//   {"op":"start","id","user_id","worktree_id","input","git_env"}  starts it, stdin kept open
 //                                                            -> {"id","ok","pid"} after the first output line
 //   {"op":"stop","id","handle","grace_ms"}                   -> {"id","ok","code","signal","ms"}
 // A refusal to run (strict without a Unix account...) answers {"ok":false,"refused":true,"error"}.
@@ -17,7 +17,7 @@ import { initHome } from '../../daemon/bootstrap/init.js';
 import { startDaemon, type RunningDaemon } from '../../daemon/main.js';
 import { ExecutionRefused, loadExecutionIdentity } from '../../daemon/unix/identity.js';
 import { spawnAsIdentity, spawnSettingsOf, type SpawnedProcess } from '../../daemon/unix/spawn.js';
-import { worktreeGitEnvironment } from '../../daemon/unix/git-access.js';
+import { terminalGitEnvironment } from '../../daemon/unix/git-access.js';
 
 const configPath = process.argv[2];
 if (!configPath) {
@@ -32,20 +32,14 @@ function reply(message: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify(message) + '\n');
 }
 
-async function spawnFor(request: { user_id: string; worktree_id: string }): Promise<SpawnedProcess> {
+async function spawnFor(request: { user_id: string; worktree_id: string; git_env?: boolean }): Promise<SpawnedProcess> {
   const db = daemon!.app.get('db');
   const identity = await loadExecutionIdentity(db, runtime.config.execution, request.user_id, request.worktree_id);
   const worktree = await db('worktrees').where('id', request.worktree_id).first('path');
-  return spawnAsIdentity(identity, { program: 'shell', cwd: worktree.path }, spawnSettingsOf(runtime.config));
-}
-
-/** What the executor will do with the git locations it receives in run_task: export them first. */
-async function gitPrelude(request: { worktree_id: string; git_env?: boolean }): Promise<string> {
-  if (!request.git_env) return '';
-  const db = daemon!.app.get('db');
-  const row = await db('worktrees as w').join('repos as r', 'r.id', 'w.repo_id').where('w.id', request.worktree_id).first('w.path', 'r.path as repo_path');
-  const env = await worktreeGitEnvironment(row.repo_path, row.path);
-  return Object.entries(env).map(([k, v]) => `export ${k}='${v}'\n`).join('');
+  // With git_env, the worktree's pinned git locations exactly as a terminal gets them (agor-priv --git-dir ...).
+  const git = request.git_env ? await terminalGitEnvironment(db, request.worktree_id, runtime.dataDir) : undefined;
+  if (request.git_env && !git) throw new Error(`no pinned git locations for worktree ${request.worktree_id} inside worktrees_root`);
+  return spawnAsIdentity(identity, { program: 'shell', cwd: worktree.path, ...(git && { git }) }, spawnSettingsOf(runtime.config));
 }
 
 async function handle(msg: Record<string, any>): Promise<void> {
@@ -59,14 +53,13 @@ async function handle(msg: Record<string, any>): Promise<void> {
         return;
       }
       case 'run': {
-        const prelude = await gitPrelude(msg as never);
         const proc = await spawnFor(msg as never);
         let stdout = '';
         let stderr = '';
         proc.child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
         proc.child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
         proc.child.stdin!.on('error', () => undefined);
-        proc.child.stdin!.end(prelude + (msg.input ?? ''));
+        proc.child.stdin!.end(msg.input ?? '');
         const timer = setTimeout(() => void proc.stop(500), msg.timeout_ms ?? 30_000);
         const status = await proc.exited;
         clearTimeout(timer);

@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as pty from 'node-pty';
 import { acquireUnixSuiteLock } from '../helpers/unix-suite-lock.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -316,8 +317,10 @@ if (prerequisite !== null) {
 
     it('installs from scratch; sudo lists exactly one command for the daemon user', (t) => {
       if (guard(t)) return;
+      const t0 = Date.now();
       firstInstall = install();
       assert.equal(firstInstall.status, 0, `install failed: ${firstInstall.stderr}${firstInstall.stdout}`);
+      t.diagnostic(`first install: ${Date.now() - t0} ms`);
       t.diagnostic(firstInstall.stdout.trim());
 
       const sudoList = ok('/usr/bin/sudo', ['-n', '-l', '-U', DAEMON]);
@@ -363,22 +366,53 @@ if (prerequisite !== null) {
       const yaml = fs.readFileSync(PRIV_YAML, 'utf8');
       assert.match(yaml, new RegExp(`^daemon_user: ${DAEMON}$`, 'm'));
       assert.match(yaml, new RegExp(`^worktrees_root: ${WT_ROOT}$`, 'm'));
+
+      // The executor's run-time packages: a root-owned tree behind the node_modules symlink, which
+      // the executor user resolves from the installed executor's folder, as Node will at run time.
+      const link = fs.readlinkSync(`${LIBEXEC}/node_modules`);
+      assert.match(link, /^runtime\/[0-9a-f]{16}\/node_modules$/);
+      const runtime = path.dirname(path.join(LIBEXEC, link));
+      for (const dir of [runtime, `${runtime}/node_modules`, `${runtime}/node_modules/@anthropic-ai`]) {
+        const st = fs.lstatSync(dir);
+        assert.deepEqual([st.uid, st.mode & 0o7777], [0, 0o755], dir);
+      }
+      const probe = run('/usr/sbin/runuser', ['-u', EXECUTOR, '--', process.execPath, '-e',
+        `const r = require('module').createRequire('${LIBEXEC}/executor/chunks/x.mjs'); for (const p of ['@anthropic-ai/claude-agent-sdk', '@openai/codex/package.json', '@google/gemini-cli/package.json']) console.log(require('fs').realpathSync(r.resolve(p)));` +
+        `const sdk = require('fs').realpathSync(r.resolve('@anthropic-ai/claude-agent-sdk')); const cli = require('module').createRequire(sdk).resolve('@anthropic-ai/claude-agent-sdk-' + process.platform + '-' + process.arch + '/claude'); require('fs').accessSync(cli, require('fs').constants.X_OK); console.log(cli);`]);
+      assert.equal(probe.status, 0, probe.stderr);
+      const resolved = probe.stdout.trim().split('\n');
+      assert.equal(resolved.length, 4);
+      for (const file of resolved) {
+        assert.ok(file.startsWith(`${runtime}/node_modules/`), `${file} comes from the installed runtime`);
+        assert.equal(fs.statSync(file).uid, 0, `${file} is root's`);
+        assert.equal(fs.statSync(file).mode & 0o022, 0, `${file} is writable by root only`);
+      }
+      t.diagnostic(`runtime: ${fs.readFileSync(`${runtime}/packages.txt`, 'utf8').trim().split('\n').length} packages; ${/installed \S+runtime\S+ \(([^)]*)\)/.exec(firstInstall.stderr)?.[1] ?? firstInstall.stderr.trim()}`);
     });
 
     it('re-running the install script changes nothing', (t) => {
       if (guard(t)) return;
-      const watched = [PRIV, `${LIBEXEC}/agor-priv.mjs`, PRIV_YAML, SUDOERS, WT_ROOT, DAEMON_HOME, '/etc/passwd', '/etc/group', '/etc/shadow', '/etc/gshadow'];
+      const watched = [PRIV, `${LIBEXEC}/agor-priv.mjs`, PRIV_YAML, SUDOERS, WT_ROOT, DAEMON_HOME, '/etc/passwd', '/etc/group', '/etc/shadow', '/etc/gshadow', `${LIBEXEC}/node_modules`];
       const before = snapshot(watched);
+      const runtimeBefore = fs.readlinkSync(`${LIBEXEC}/node_modules`);
+      const runtimeIno = fs.statSync(`${LIBEXEC}/node_modules`).ino;
       const ids = [passwd(DAEMON), passwd(EXECUTOR), group(USERS_GROUP)];
       const sudoBefore = ok('/usr/bin/sudo', ['-n', '-l', '-U', DAEMON]);
+      const t0 = Date.now();
       const again = install();
       assert.equal(again.status, 0, `second install failed: ${again.stderr}${again.stdout}`);
+      t.diagnostic(`re-install: ${Date.now() - t0} ms`);
       assert.match(again.stdout, new RegExp(`user ${DAEMON} \\(daemon\\): exists`));
       assert.match(again.stdout, new RegExp(`user ${EXECUTOR} \\(executor\\): exists`));
       assert.match(again.stdout, new RegExp(`group ${USERS_GROUP}: exists`));
       assert.deepEqual(snapshot(watched), before);
       assert.deepEqual([passwd(DAEMON), passwd(EXECUTOR), group(USERS_GROUP)], ids);
       assert.equal(ok('/usr/bin/sudo', ['-n', '-l', '-U', DAEMON]), sudoBefore);
+      // The run-time packages of an unchanged checkout are reused, not copied again.
+      assert.match(again.stderr, /install-executor-runtime: reused /);
+      assert.equal(fs.readlinkSync(`${LIBEXEC}/node_modules`), runtimeBefore);
+      assert.equal(fs.statSync(`${LIBEXEC}/node_modules`).ino, runtimeIno);
+      assert.deepEqual(fs.readdirSync(`${LIBEXEC}/runtime`), [path.basename(path.dirname(runtimeBefore))]);
     });
 
     it('ensure-user, ensure-group, set-group-members, remove-group', (t) => {
@@ -551,6 +585,126 @@ if (prerequisite !== null) {
       // Exit status of an ordinary exit passes through sudo.
       const r = priv(['exec', '--mode', 'insulated', '--group', G1, '--cwd', wt, '--program', 'shell'], 'exit 3\n');
       assert.equal(r.status, 3);
+    });
+
+    it("exec: the child's background processes, even in sessions of their own, end with it", async (t) => {
+      if (guard(t)) return;
+      const wt = `${WT_ROOT}/repo/wt1`;
+      const shell = ['--mode', 'insulated', '--group', G1, '--cwd', wt, '--program', 'shell'];
+      const mark = (n: number) => `4${ID.replace(/[a-f]/g, '1')}${n}`;
+      const gone = (n: number) => processesWith(`sleep ${mark(n)}`).length === 0;
+
+      // SIGTERM relayed by sudo reaches the background job too, not only the shell.
+      const p = startExec(shell);
+      p.child.stdin!.write(`sleep ${mark(1)} &\necho ready\nexec sleep ${mark(2)}\n`);
+      await waitFor(() => p.stdout().includes('ready') && !gone(1) && !gone(2), 'the shell and its background job');
+      assert.equal(fs.statSync(`/proc/${processesWith(`sleep ${mark(1)}`)[0]}`).uid, passwd(EXECUTOR)!.uid);
+      ok('/usr/sbin/runuser', ['-u', DAEMON, '--', '/bin/kill', '-TERM', String(p.child.pid)]);
+      assert.equal(await p.exit, 128 + 15, p.stderr());
+      assert.ok(gone(1) && gone(2), 'nothing is left once sudo has exited');
+      p.child.stdin!.destroy();
+
+      // The child exits on its own: what it left behind is ended before agor-priv exits — a plain
+      // background job, one that ignores SIGTERM (SIGKILL after the grace), and one that started a
+      // session of its own while its parent was alive.
+      const started = Date.now();
+      const r = priv(['exec', ...shell], `sleep ${mark(3)} &\nsh -c 'trap "" TERM; sleep ${mark(4)}' &\n/usr/bin/setsid sleep ${mark(5)} &\nsleep 0.7\nexit 4\n`);
+      assert.equal(r.status, 4, r.stderr);
+      assert.deepEqual([gone(3), gone(4), gone(5)], [true, true, true], 'no background process outlives the exec');
+      t.diagnostic(`exit with three background processes left behind: ${Date.now() - started} ms until sudo returned (SIGTERM, then SIGKILL after ${3000} ms for the one ignoring it)`);
+      // A shell without background processes returns at once.
+      const quick = Date.now();
+      assert.equal(priv(['exec', ...shell], 'exit 0\n').status, 0);
+      t.diagnostic(`plain exit: ${Date.now() - quick} ms`);
+    });
+
+    it("exec on a PTY (a web terminal): the shell keeps job control, and its jobs end with it", async (t) => {
+      if (guard(t)) return;
+      const wt = `${WT_ROOT}/repo/wt1`;
+      const d = passwd(DAEMON)!;
+      const mark = `5${ID.replace(/[a-f]/g, '1')}`;
+      // As the daemon does it: node-pty (forkpty: a session of its own with the PTY as controlling
+      // terminal) running sudo as the daemon user.
+      const term = pty.spawn('/usr/bin/sudo', ['-n', PRIV, 'exec', '--mode', 'insulated', '--group', G1, '--cwd', wt, '--program', 'shell', '--term', 'xterm-256color'], {
+        name: 'xterm-256color', cols: 80, rows: 24, cwd: '/', uid: d.uid, gid: d.gid, env: { PATH: '/usr/bin:/bin' },
+      });
+      let out = '';
+      term.onData((chunk) => (out += chunk));
+      const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+      try {
+        term.write(`echo "flags=$-"; tty; sleep ${mark}1 & sleep ${mark}2 & echo "jobs=$(jobs -p | wc -l)"; echo started\r`);
+        await waitFor(() => /\nstarted/.test(out) && processesWith(`sleep ${mark}1`).length === 1 && processesWith(`sleep ${mark}2`).length === 1, 'the interactive shell and its jobs', 15_000);
+        assert.match(out, /flags=[a-zA-Z]*m/, 'job control (monitor mode) is on');
+        assert.match(out, /\/dev\/pts\/\d+/, 'the shell has the PTY as its terminal');
+        assert.match(out, /jobs=2/);
+        // A job in a process group of its own, in the terminal's session.
+        const job = processesWith(`sleep ${mark}1`)[0]!;
+        const stat = fs.readFileSync(`/proc/${job}/stat`, 'utf8').slice(fs.readFileSync(`/proc/${job}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
+        assert.equal(Number(stat[2]), job, 'the job leads its own process group');
+        term.write('exit\r');
+        assert.equal(await exited, 0, out);
+        assert.deepEqual([processesWith(`sleep ${mark}1`), processesWith(`sleep ${mark}2`)], [[], []], 'the jobs ended with the shell');
+      } finally {
+        try {
+          term.kill('SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    });
+
+    it('exec --git-dir/--git-common-dir/--work-tree: a shell gets the pinned git locations; hostile ones are refused', (t) => {
+      if (guard(t)) return;
+      const repo = `${WT_ROOT}/gitrepo`;
+      const gwt = `${WT_ROOT}/gitwt`;
+      const other = `${WT_ROOT}/otherrepo`;
+      asDaemon(
+        `set -e; export HOME=${TEST_DIR}; cd ${WT_ROOT}; for r in gitrepo otherrepo; do git init -q -b main $r; git -C $r -c user.name=d -c user.email=d@x.invalid commit -q --allow-empty -m init; done; ` +
+          `git -C gitrepo worktree add -q ${gwt}; git -C otherrepo worktree add -q ${WT_ROOT}/otherwt; ln -s gitrepo ${WT_ROOT}/gitlink`,
+      );
+      privOk(['prepare-worktree', '--path', repo, '--group', G1, '--others', 'none']);
+      privOk(['prepare-worktree', '--path', gwt, '--group', G1, '--others', 'none']);
+      const common = `${repo}/.git`;
+      const admin = `${common}/worktrees/gitwt`;
+      const shell = (cwd = gwt) => ['exec', '--mode', 'insulated', '--group', G1, '--cwd', cwd, '--program', 'shell'];
+      const pinned = (gitDir = admin, commonDir = common, workTree = gwt) => ['--git-dir', gitDir, '--git-common-dir', commonDir, '--work-tree', workTree];
+
+      const r = priv([...shell(), ...pinned()], `set -e\nprintenv GIT_DIR GIT_COMMON_DIR GIT_WORK_TREE\nmkdir -p sub && echo x > sub/f.txt\ncd sub\ngit status --porcelain\ngit add f.txt\ngit -c user.name=x -c user.email=x@x.invalid commit -qm from-the-shell\ngit log --format=%s -1\n`);
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(r.stdout.trim().split('\n'), [admin, common, gwt, '?? sub/', 'from-the-shell']);
+      // Without them, nothing of the kind is set.
+      assert.equal(priv(shell(), 'printenv GIT_DIR; echo rc=$?\n').stdout, 'rc=1\n');
+
+      const cases: Array<[string, string[], 64 | 65]> = [
+        ['--git-dir alone', [...shell(), '--git-dir', admin], 65],
+        ['--git-dir and --git-common-dir without --work-tree', [...shell(), '--git-dir', admin, '--git-common-dir', common], 65],
+        ['git locations for the executor', ['exec', '--mode', 'insulated', '--group', G1, '--cwd', gwt, '--program', 'executor', ...pinned()], 65],
+        ['--git-dir /etc', [...shell(), ...pinned('/etc')], 65],
+        ['--git-common-dir /etc', [...shell(), ...pinned(admin, '/etc')], 65],
+        ['--work-tree /etc', [...shell(), ...pinned(admin, common, '/etc')], 65],
+        ['--git-dir with ..', [...shell(), ...pinned(`${common}/worktrees/gitwt/../../../../otherrepo/.git`)], 65],
+        ['--git-dir = the common dir', [...shell(), ...pinned(common)], 65],
+        ['--git-dir = <common>/worktrees', [...shell(), ...pinned(`${common}/worktrees`)], 65],
+        ['--git-dir of another repository', [...shell(), ...pinned(`${other}/.git/worktrees/otherwt`)], 65],
+        ['--git-dir through a symlink', [...shell(), ...pinned(`${WT_ROOT}/gitlink/.git/worktrees/gitwt`, `${WT_ROOT}/gitlink/.git`)], 65],
+        ['--git-dir missing', [...shell(), ...pinned(`${common}/worktrees/nope`)], 65],
+        ['--work-tree not holding --cwd', [...shell(), ...pinned(admin, common, repo)], 65],
+        ['--work-tree inside the metadata', [...shell(`${common}/worktrees/gitwt`), ...pinned(admin, common, `${common}/worktrees`)], 65],
+        ['--git-dir= smuggling', [...shell(), `--git-dir=${admin}`, '--git-common-dir', common, '--work-tree', gwt], 64],
+        ['repeated --git-dir', [...shell(), ...pinned(), '--git-dir', admin], 64],
+        ['newline in --git-dir', [...shell(), ...pinned(`${admin}\n/etc`)], 64],
+      ];
+      const failures: string[] = [];
+      for (const [what, args, expected] of cases) {
+        const res = priv(args, 'echo ran\n');
+        const lines = res.stderr.split('\n').filter(Boolean);
+        const name = expected === 64 ? 'usage' : 'refused';
+        if (res.status !== expected || lines.length !== 1 || !lines[0]!.startsWith(`agor-priv: ${name}: `) || res.stdout !== '') {
+          failures.push(`${what}: exit ${res.status}, stderr ${JSON.stringify(res.stderr)}, stdout ${JSON.stringify(res.stdout)}`);
+        }
+      }
+      t.diagnostic(`hostile git-location cases: ${cases.length}`);
+      assert.deepEqual(failures, []);
     });
 
     it('refuses every hostile call with the documented exit code and changes nothing', (t) => {

@@ -30,6 +30,20 @@ const AGENTS = {
     env: ['MY_TOKEN'],
   },
   sleeper: { type: 'command', command: [process.execPath, '-e', `console.log(String(process.pid));setInterval(()=>{},1000)`] },
+  // git as the executing identity, with only what run_task pins (GIT_DIR, GIT_COMMON_DIR, GIT_WORK_TREE).
+  gitter: {
+    type: 'command',
+    command: [
+      '/bin/sh',
+      '-c',
+      'set -e; me=$(id -un); printf "GIT_DIR=%s\\n" "$GIT_DIR"; echo "$me was here" >> README.md; mkdir -p sub; echo "$me" > "sub/$me.txt"; ' +
+        'git status --porcelain; git add -A; git -c user.name=agent -c user.email=agent@x.invalid commit -qm "commit by $me"; git log --format=%s -1',
+    ],
+  },
+  // A background job in a process group of its own (job control on, no setsid): the executor's own
+  // clean-up (the command's process group) does not reach it; agor-priv's does.
+  backgrounder: { type: 'command', command: ['/bin/bash', '-c', 'set -m; sleep 1000 >/dev/null 2>&1 & echo "$!"; sleep 1000 >/dev/null 2>&1 & echo "$!"; wait'] },
+  leaver: { type: 'command', command: ['/bin/bash', '-c', 'set -m; sleep 1000 >/dev/null 2>&1 & echo "$!"'] },
 };
 
 async function call<T = any>(url: string, token: string | undefined, method: string, route: string, body?: unknown): Promise<T> {
@@ -117,6 +131,32 @@ class Rig {
   }
 }
 
+/** Every process running as `uid` (from /proc). */
+function processesOf(uid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const m = /^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${entry}/status`, 'utf8'));
+      if (m && Number(m[1]) === uid && isAlive(Number(entry))) pids.push(Number(entry));
+    } catch {
+      /* gone */
+    }
+  }
+  return pids;
+}
+
+/** The gitter agent's run: completed, its commit on top, the pinned GIT_DIR used. */
+function checkGitRun(run: { task: any; messages: any[] }, user: string, wtPath: string, stderr: string): void {
+  const lines = run.messages.filter((m) => m.type === 'text').map((m) => String(m.content.text));
+  assert.equal(run.task.status, 'completed', `${run.task.reason}\n${lines.join('\n')}\n${stderr.slice(-2000)}`);
+  assert.match(lines[0]!, /^GIT_DIR=\/.+\/\.git\/worktrees\/[^/]+$/, 'the executor received the pinned admin dir');
+  assert.ok(lines.some((l) => /^\?\? sub\//.test(l)), lines.join('\n'));
+  assert.equal(lines.at(-1), `commit by ${user}`);
+  const log = spawnSync('git', ['-c', 'safe.directory=*', '-C', wtPath, 'log', '--format=%an %s', '-1'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent' } });
+  assert.equal(log.stdout.trim(), `agent commit by ${user}`, log.stderr);
+}
+
 function report(messages: any[]): { user: string; gid: number; groups: number[]; cwd: string; env: Record<string, string> } {
   return JSON.parse(messages.find((m) => m.type === 'text')!.content.text);
 }
@@ -178,7 +218,9 @@ describe('runner under unix isolation (real sudo, agor-priv, accounts)', { skip:
       assert.deepEqual(r.groups, [fx.gid(W.unix_group)]);
       assert.equal(r.cwd, W.path);
       assert.equal(fs.readFileSync(path.join(W.path, 'who.txt'), 'utf8').trim(), fx.executorUser);
-      assert.deepEqual(Object.keys(r.env).filter((n) => !(BASE_ENV_NAMES as readonly string[]).includes(n)), ['MY_TOKEN']);
+      // Beyond the allow-list: the worktree's pinned git locations (run_task) and the credential.
+      assert.deepEqual(Object.keys(r.env).filter((n) => !(BASE_ENV_NAMES as readonly string[]).includes(n)).sort(), ['GIT_COMMON_DIR', 'GIT_DIR', 'GIT_WORK_TREE', 'MY_TOKEN']);
+      assert.equal(r.env.GIT_WORK_TREE, sha(W.path));
       assert.equal(r.env.MY_TOKEN, sha(value));
       assert.ok(!JSON.stringify(messages).includes(value));
     });
@@ -193,6 +235,26 @@ describe('runner under unix isolation (real sudo, agor-priv, accounts)', { skip:
       const stopped = await alice.call('PATCH', `tasks/${task.id}`, { status: 'stopped' });
       assert.equal(stopped.status, 'stopped');
       await until(async () => (tree.some(isAlive) ? undefined : true), 'sudo, agor-priv, the executor and the agent to be gone', 10_000);
+    });
+
+    it('git status, add and commit work through the executor as the executor user', async () => {
+      checkGitRun(await rig.run(alice, W.id, 'gitter'), fx.executorUser, W.path, rig.h.stderr.join(''));
+    });
+
+    it('after stop, no process of the executing identity remains, not even a background job in its own process group', async () => {
+      const uid = fx.uid(fx.executorUser);
+      assert.deepEqual(processesOf(uid), [], 'nothing runs as the executor user before');
+      const session = await alice.call('POST', 'sessions', { worktree_id: W.id, agent: 'backgrounder' });
+      const task = await alice.call('POST', 'tasks', { session_id: session.id, prompt: 'sleep in the background' });
+      const pids = await until(async () => {
+        const texts = (await alice.call('GET', `messages?task_id=${task.id}`)).data.map((m: any) => Number(m.content.text));
+        return texts.length === 2 ? texts : undefined;
+      }, 'the background pids');
+      assert.ok(pids.every(isAlive));
+      const stopped = await alice.call('PATCH', `tasks/${task.id}`, { status: 'stopped' });
+      assert.equal(stopped.status, 'stopped');
+      await until(async () => (processesOf(uid).length === 0 ? true : undefined), `every process of ${fx.executorUser} to end (${processesOf(uid).join(',')})`, 15_000);
+      assert.ok(!pids.some(isAlive));
     });
   });
 
@@ -225,6 +287,21 @@ describe('runner under unix isolation (real sudo, agor-priv, accounts)', { skip:
       assert.equal(c.task.status, 'completed', c.task.reason);
       assert.deepEqual([c.task.created_by, c.task.executed_as], [bob.id, alice.id]);
       assert.equal(report(c.messages).user, alice.unix);
+    });
+
+    it("git status, add and commit work through the executor as each creator's account", async () => {
+      checkGitRun(await rig.run(alice, S.id, 'gitter'), alice.unix!, S.path, rig.h.stderr.join(''));
+      checkGitRun(await rig.run(bob, S.id, 'gitter'), bob.unix!, S.path, rig.h.stderr.join(''));
+    });
+
+    it('a task that completes leaves no background job of its account behind', async () => {
+      const uid = fx.uid(alice.unix!);
+      const { task, messages } = await rig.run(alice, S.id, 'leaver');
+      assert.equal(task.status, 'completed', task.reason);
+      const pid = Number(messages.find((m) => m.type === 'text')!.content.text);
+      assert.ok(pid > 0);
+      await until(async () => (processesOf(uid).length === 0 ? true : undefined), `every process of ${alice.unix} to end (${processesOf(uid).join(',')})`, 15_000);
+      assert.ok(!isAlive(pid));
     });
 
     it('a creator without a Unix account: the task fails, saying why, and nothing runs', async () => {

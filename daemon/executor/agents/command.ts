@@ -8,7 +8,7 @@
 //           warnings there; only the exit status decides failure).
 //   stdin:  the prompt (a newline added if it has none), then EOF.
 //   exit 0 → completed; anything else → failed, with an `error` message saying how it ended.
-// A stop sends SIGTERM to its process group; the executor SIGKILLs what is left after the grace period.
+// A stop sends SIGTERM to its session (children.ts); the executor SIGKILLs what is left after the grace period.
 import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import { LineReader } from '../../protocol/line-reader.js';
@@ -92,7 +92,7 @@ async function runCommand(argv: string[], credentialNames: readonly string[], ta
   child.stderr!.destroy();
   stdout.end();
   stderr.end();
-  // Whatever it left running in its process group ends with it.
+  // Whatever it left running in its session (background jobs too) ends with it.
   signalChild(child, 'SIGKILL', true);
 
   if (spawnError) {

@@ -45,7 +45,8 @@ export interface AgentIO {
   signal: AbortSignal;
   /**
    * The environment the agent's child processes may get: an allow-list (PATH, HOME, USER,
-   * LOGNAME, SHELL, LANG, TERM, TMPDIR) taken from the executor's own clean environment.
+   * LOGNAME, SHELL, LANG, TERM, TMPDIR) taken from the executor's own clean environment, plus the
+   * worktree's pinned GIT_DIR / GIT_COMMON_DIR / GIT_WORK_TREE when run_task carries them.
    * Adapters add the task's credentials to a copy of it; nothing else.
    */
   baseEnv: Record<string, string>;

@@ -4,6 +4,7 @@ import type { Application } from '../../declarations.js';
 import { atLeast } from '../../auth/roles.js';
 import { ensureWorktreePermission, subjectOf } from '../../rbac/authorize.js';
 import { loadExecutionIdentity } from '../../unix/identity.js';
+import { terminalGitEnvironment } from '../../unix/git-access.js';
 import { shellCommandFor, spawnSettingsOf } from '../../unix/spawn.js';
 import { describeIdentity, terminalsOf, TERMINAL_TERM, type Terminal } from '../../terminal/manager.js';
 import { parseInput } from '../validate.js';
@@ -55,7 +56,9 @@ export class TerminalsService {
     if (!worktree) throw new NotFound(`No worktree with id ${request.worktree_id}`);
     // THE identity decision and THE command line: the same as any executor or shell (unix/spawn.ts).
     const identity = await loadExecutionIdentity(this.app.get('db'), this.execution, user.id, worktree.id);
-    const command = shellCommandFor(identity, { cwd: worktree.path, term: TERMINAL_TERM }, spawnSettingsOf(this.app.get('runtime').config));
+    // Another identity's git gets the worktree's pinned locations (agor-priv --git-dir ...).
+    const git = identity.kind === 'daemon' ? undefined : await terminalGitEnvironment(this.app.get('db'), worktree.id, this.app.get('runtime').dataDir);
+    const command = shellCommandFor(identity, { cwd: worktree.path, term: TERMINAL_TERM, ...(git && { git }) }, spawnSettingsOf(this.app.get('runtime').config));
     // Re-checked after the awaits: the limits hold under concurrent opens too.
     if (manager.countFor(user.id) >= this.execution.max_terminals_per_user || manager.size >= this.execution.max_terminals) throw new TooManyRequests('Too many terminals open');
     const terminal = manager.open({

@@ -1,0 +1,48 @@
+// exec's git locations (--git-dir, --git-common-dir, --work-tree): the pinned GIT_DIR,
+// GIT_COMMON_DIR and GIT_WORK_TREE of a worktree for a terminal's shell (README.md, exec).
+import type { PrivConfig } from './config.js';
+import { quote, refused } from './errors.js';
+import { checkDirBelowRoot } from './tree.js';
+
+/** The pinned git locations of a worktree, exported to a terminal's shell. */
+export interface GitLocations {
+  GIT_DIR: string;
+  GIT_COMMON_DIR: string;
+  GIT_WORK_TREE: string;
+}
+
+// One component below <common>/worktrees/ (git names admin dirs after the worktree, plus digits).
+const ADMIN_DIR_NAME = /^[A-Za-z0-9._-]{1,255}$/;
+
+/**
+ * Checks --git-dir, --git-common-dir and --work-tree: all three or none; only for a shell (the
+ * executor gets them over its pipe); each an existing directory below worktrees_root reached without
+ * any symlink (like --cwd); the admin dir exactly <common>/worktrees/<name>; cwd the work tree or
+ * inside it. They only become environment variables of the unprivileged child, so they cannot
+ * grant anything its identity could not already reach; the checks keep the daemon from pointing a
+ * shell's git anywhere but a worktree's own metadata.
+ */
+export function checkGitLocations(
+  request: { gitDir?: string | undefined; gitCommonDir?: string | undefined; workTree?: string | undefined; cwd: string },
+  program: string,
+  cwd: string,
+  config: PrivConfig,
+): GitLocations | null {
+  const given = [request.gitDir, request.gitCommonDir, request.workTree].filter((v) => v !== undefined).length;
+  if (given === 0) return null;
+  if (given !== 3) throw refused('exec: --git-dir, --git-common-dir and --work-tree go together (all three or none)');
+  if (program !== 'shell') throw refused('exec: --git-dir, --git-common-dir and --work-tree are for --program shell only (the executor receives them over its pipe)');
+  const common = checkDirBelowRoot(request.gitCommonDir!, config, 'git-common-dir');
+  const gitDir = checkDirBelowRoot(request.gitDir!, config, 'git-dir');
+  const workTree = checkDirBelowRoot(request.workTree!, config, 'work-tree');
+  const adminParent = `${common}/worktrees/`;
+  const name = gitDir.startsWith(adminParent) ? gitDir.slice(adminParent.length) : '';
+  if (!ADMIN_DIR_NAME.test(name) || name === '.' || name === '..') {
+    throw refused(`exec: --git-dir ${quote(request.gitDir!)} is not a worktree's admin dir <git-common-dir>/worktrees/<name>`);
+  }
+  if (workTree === common || workTree.startsWith(`${common}/`)) {
+    throw refused(`exec: --work-tree ${quote(request.workTree!)} lies inside the repository's metadata`);
+  }
+  if (cwd !== workTree && !cwd.startsWith(`${workTree}/`)) throw refused(`exec: --cwd ${quote(request.cwd)} is not inside --work-tree ${quote(request.workTree!)}`);
+  return { GIT_DIR: gitDir, GIT_COMMON_DIR: common, GIT_WORK_TREE: workTree };
+}
