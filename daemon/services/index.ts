@@ -12,6 +12,7 @@ import { configureMessages } from './messages/messages.js';
 import { configureBoards } from './boards/boards.js';
 import { configureUnixSync } from '../unix/sync-hooks.js';
 import { configureTerminals } from './terminals/terminals.js';
+import { configureInfo } from './info/info.js';
 
 export function configureServices(app: Application): void {
   configureUsers(app);
@@ -26,6 +27,7 @@ export function configureServices(app: Application): void {
   configureMessages(app);
   configureBoards(app);
   configureTerminals(app);
+  configureInfo(app);
   // Last: its hooks follow every service's own (the OS follows committed, validated changes).
   configureUnixSync(app);
 }
