@@ -126,4 +126,6 @@ export function configureChannels(app: Application): void {
   // transport search the whole batch for every event).
   app.service('messages').publish((data) => inWorktree(data).send(data));
   app.service('board-items').publish(inWorktree);
+  // Who is looking at a worktree: only to those who may view it.
+  app.service('presence').publish('changed', inWorktree);
 }

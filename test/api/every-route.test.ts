@@ -135,6 +135,13 @@ const CLASSIFICATION: Record<string, Classification> = {
   'terminals resize': signedIn('Forbidden', () => ({ data: { id: 'no-such-terminal', cols: 100, rows: 30 } })),
   // Non-secret daemon facts for the UI (agents, terminal on/off): anyone signed in.
   'info find': signedIn('ok', () => ({})),
+  // The caller's own permissions per worktree (decide() per action), for the UI: at tier `view`, visible.
+  'worktree-access find': signedIn('ok', () => ({})),
+  'worktree-access get': signedIn('ok', (f) => ({ id: f.wt.id })),
+  // Presence: lists only worktrees the caller may view; announcing needs view on the worktree first
+  // (an unknown id is NotFound on both transports before the Socket.IO-only check).
+  'presence find': signedIn('ok', () => ({})),
+  'presence create': signedIn('NotFound', () => ({ data: { worktree_id: 'no-such-worktree' } })),
   // Logging in is the one public service call; logging out needs a credential.
   'authentication create': { call: (f) => ({ data: { strategy: 'local', email: f.viewer.email, password: f.viewerPassword } }), anonymous: 'ok', viewer: 'ok' },
   'authentication remove': { call: () => ({ id: null }), anonymous: NO_AUTH, viewer: 'ok' },
