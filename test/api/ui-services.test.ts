@@ -74,6 +74,33 @@ describe('worktree-access', () => {
   });
 });
 
+describe('losing sight of a worktree', () => {
+  it('those who lose view hear only {id, access_revoked}; those who keep it get the record; nobody else hears anything', async () => {
+    const wt = await createWorktree(alice, repoId, { others_can: 'view', name: 'secret-name-xyz' });
+    // Dave signs in while the worktree is hidden: he never saw it, so he hears nothing of it.
+    await alice.rest.service('worktrees').patch(wt.id, { others_can: 'none' });
+    const carolOutsider = await quickActor(d, 'member', 'dave');
+    await alice.rest.service('worktrees').patch(wt.id, { others_can: 'view' });
+    await alice.rest.service('worktrees').patch(wt.id, { others_fs_access: 'none' });
+    await alice.rest.service('worktrees').patch(wt.id, { others_can: 'none' });
+    const patched = (a: Actor) => a.socket.events.filter((e) => e.event === 'worktrees patched' && (e.args[0] as { id: string }).id === wt.id).map((e) => e.args[0]);
+    await waitFor(() => patched(alice).length === 4, 3000, 'patched events');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(patched(bob).at(-1), { id: wt.id, worktree_id: wt.id, access_revoked: true });
+    assert.equal((patched(admin).at(-1) as PublicWorktree).others_can, 'none', 'admins keep seeing the record');
+    assert.equal((patched(alice).at(-1) as PublicWorktree).others_can, 'none');
+    // Dave: the records while it was visible to him, then the notice; nothing from before he could see it.
+    assert.deepEqual(patched(carolOutsider).map((e) => (e as { access_revoked?: boolean }).access_revoked ?? (e as PublicWorktree).others_can), ['view', 'view', true]);
+
+    // Co-ownership removed on a hidden worktree: the former co-owner hears the same notice.
+    await alice.rest.service('worktrees/:worktree_id/owners').create({ user_id: bob.id }, { route: { worktree_id: wt.id } });
+    await alice.rest.service('worktrees/:worktree_id/owners').remove(bob.id, { route: { worktree_id: wt.id } });
+    await waitFor(() => bob.socket.events.some((e) => e.event === 'worktrees/:worktree_id/owners removed' && (e.args[0] as { access_revoked?: boolean }).access_revoked), 3000, 'owner-removed notice');
+    const notice = bob.socket.events.filter((e) => e.event === 'worktrees/:worktree_id/owners removed').at(-1)!.args[0];
+    assert.deepEqual(notice, { id: wt.id, worktree_id: wt.id, access_revoked: true });
+  });
+});
+
 describe('presence', () => {
   it('reaches only sockets that may view the worktree, and drops people who lose access or disconnect', async () => {
     const wt: PublicWorktree = await createWorktree(alice, repoId, { others_can: 'view' });
