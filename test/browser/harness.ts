@@ -27,6 +27,8 @@ export interface Harness {
   /** Signs in through the login form and waits for the board. */
   login(page: Page, user: { email: string; password: string }): Promise<void>;
   screenshot(page: Page, name: string): Promise<string>;
+  /** Runs `body`; if it throws, every open page is saved as failed-<name>-<n>.png first. */
+  step(name: string, body: () => Promise<void>): () => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -79,6 +81,17 @@ export async function startHarness(config: Record<string, unknown> = {}, options
       const file = path.join(ARTIFACTS, `${name}.png`);
       await page.screenshot({ path: file, fullPage: true });
       return file;
+    },
+    step(name, body) {
+      return async () => {
+        try {
+          await body();
+        } catch (error) {
+          let n = 0;
+          for (const c of contexts) for (const p of c.pages()) await p.screenshot({ path: path.join(ARTIFACTS, `failed-${name}-${++n}.png`), fullPage: true }).catch(() => undefined);
+          throw error;
+        }
+      };
     },
     async close() {
       for (const c of contexts) await c.close().catch(() => undefined);

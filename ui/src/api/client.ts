@@ -2,6 +2,7 @@ import { feathers, type Application, type Params } from '@feathersjs/feathers';
 import socketio from '@feathersjs/socketio-client';
 import authentication from '@feathersjs/authentication-client';
 import { io } from 'socket.io-client';
+import { terminalsMethods, terminalsPath } from '../../../daemon/services/terminals/terminals.shared.js';
 import type {
   DaemonInfo,
   Page,
@@ -18,6 +19,8 @@ import type {
   PublicWorktree,
   TerminalOpened,
   WorktreeOwner,
+  WorktreeAccess,
+  PresenceEntry,
 } from './types';
 
 /** The token survives a reload here; logout removes it. */
@@ -55,6 +58,8 @@ export interface ApiServices {
   messages: CrudService<PublicMessage>;
   boards: CrudService<PublicBoard, { name: string }>;
   'board-items': CrudService<PublicBoardItem, { board_id: string; worktree_id: string; x: number; y: number }, { x?: number; y?: number }>;
+  'worktree-access': CrudService<WorktreeAccess>;
+  presence: CrudService<PresenceEntry, { worktree_id: string | null }>;
   info: { find(): Promise<DaemonInfo> };
   terminals: TerminalsService;
 }
@@ -68,9 +73,10 @@ export type ApiClient = Application & {
 /** One Feathers client over one Socket.IO connection to the daemon that served this page. */
 export function createClient(url: string = window.location.origin): ApiClient {
   const socket = io(url, { transports: ['websocket'] });
-  const app = feathers()
-    .configure(socketio(socket, { timeout: 20000 }))
-    .configure(authentication({ storage: window.localStorage, storageKey: TOKEN_KEY }));
+  const connection = socketio(socket, { timeout: 20000 });
+  const app = feathers().configure(connection).configure(authentication({ storage: window.localStorage, storageKey: TOKEN_KEY }));
+  // Custom methods exist on the client only when declared (Feathers v5).
+  app.use(terminalsPath, connection.service(terminalsPath) as never, { methods: [...terminalsMethods] });
   return app as unknown as ApiClient;
 }
 
@@ -82,7 +88,7 @@ export function service<K extends keyof ApiServices>(client: ApiClient, path: K)
 /** The owners sub-service of one worktree (`worktrees/:worktree_id/owners`). */
 export function ownersOf(client: ApiClient, worktreeId: string) {
   return client.service(`worktrees/${worktreeId}/owners`) as unknown as {
-    find(params?: Params): Promise<Page<WorktreeOwner> | WorktreeOwner[]>;
+    find(params?: Params): Promise<WorktreeOwner[]>;
     create(data: { user_id: string }): Promise<WorktreeOwner>;
     remove(userId: string): Promise<WorktreeOwner>;
   };

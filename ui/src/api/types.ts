@@ -23,3 +23,13 @@ export interface Page<T> {
   skip: number;
   data: T[];
 }
+export type { WorktreeAccess } from '../../../daemon/services/worktree-access/worktree-access.shared.js';
+export type { PresenceEntry } from '../../../daemon/services/presence/presence.shared.js';
+
+/** What someone who just lost sight of a worktree receives instead of the record. */
+export interface AccessRevoked {
+  id: string;
+  worktree_id: string;
+  access_revoked: true;
+}
+export const isRevoked = (x: unknown): x is AccessRevoked => Boolean(x && (x as AccessRevoked).access_revoked === true);

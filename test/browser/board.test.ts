@@ -1,0 +1,164 @@
+// The web board end to end in real Chromium against a real daemon: an admin adds a repo and a
+// worktree through the dialogs; a member in another browser sees the card, loses it live when the
+// owner makes it private, gets it back read-only at `view`; a session with a command agent streams
+// its output; a prompt is queued and cancelled; a running one stopped; a terminal runs a command.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { missingBrowser, PHONE, startHarness, type Harness, type TestUser } from './harness.js';
+import { nodeAgent, withPrompt } from '../runner/support.js';
+import { cleanupTempDirs, makeRepo, tempDir } from '../helpers/worktree-fixture.js';
+
+const skip = missingBrowser();
+
+// Streams a few lines; a prompt containing "slow" keeps running until stopped.
+const ECHO_AGENT = nodeAgent(
+  withPrompt(
+    `if(prompt.includes('slow')){console.log('working slowly on: '+prompt);setInterval(()=>{},1000);return}` +
+      `let i=0;const t=setInterval(()=>{console.log('reply '+i+' to: '+prompt);if(++i===3){clearInterval(t)}},60)`,
+  ),
+);
+
+/** Picks an option of the antd Select labelled `label`. */
+async function choose(page: Page, label: string, option: RegExp): Promise<void> {
+  await page.getByLabel(label, { exact: true }).click();
+  await page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: option }).first().click();
+}
+
+describe('web board', { skip: skip ?? false }, () => {
+  let h: Harness;
+  let admin: TestUser;
+  let bob: TestUser;
+  let repoDir: string;
+  before(async () => {
+    h = await startHarness({ execution: { worktree_rbac: true, allow_web_terminal: true }, agents: { echo: ECHO_AGENT } }, { runTasks: true });
+    admin = await h.daemon.createUser('admin', 'ada');
+    bob = await h.daemon.createUser('member', 'bob');
+    repoDir = makeRepo(`${tempDir('agor-ui-repo-')}/shop`, { 'README.md': '# shop\n' });
+  });
+  after(async () => {
+    await h?.close();
+    cleanupTempDirs();
+  });
+
+  let worktreeUrl = '';
+
+  it('an admin adds a repo and a worktree through the dialogs; a member sees the card; making it private hides it live; view brings it back read-only', () => h.step('permissions', async () => {
+    const a = await h.newPage();
+    await h.login(a.page, admin);
+    await a.page.getByText(/add a repository, then create a worktree/i).waitFor();
+    await h.screenshot(a.page, 'board-empty');
+
+    await a.page.getByRole('button', { name: 'Add repo' }).click();
+    await a.page.getByText('Path on this machine').click();
+    await a.page.getByRole('textbox', { name: 'Path' }).fill(repoDir);
+    await a.page.getByRole('button', { name: 'Add', exact: true }).click();
+    // The worktree dialog follows with the new repo picked.
+    const dialog = a.page.getByRole('dialog').filter({ hasText: 'New worktree' });
+    await dialog.getByText('shop').waitFor();
+    await dialog.getByLabel('Name', { exact: true }).fill('checkout-flow');
+    await a.page.getByRole('button', { name: 'Create' }).click();
+    const adminCard = a.page.locator('[data-testid=worktree-card][data-worktree=checkout-flow]');
+    await adminCard.waitFor();
+    assert.equal(await adminCard.getByTestId('tier-badge').textContent(), 'owner');
+
+    const b = await h.newPage();
+    await h.login(b.page, bob);
+    const bobCard = b.page.locator('[data-testid=worktree-card][data-worktree=checkout-flow]');
+    await bobCard.waitFor();
+    assert.equal(await bobCard.getByTestId('tier-badge').textContent(), 'session');
+
+    // Bob opens it; the admin's board shows him looking.
+    await bobCard.getByRole('link', { name: 'checkout-flow' }).click();
+    await b.page.getByTestId('worktree-title').waitFor();
+    await adminCard.getByTestId('presence-avatar').waitFor();
+    await b.page.getByRole('tab', { name: 'Owners & permissions' }).click();
+    await b.page.getByTestId('permissions-readonly').waitFor();
+    assert.equal(await b.page.getByTestId('permissions-editor').count(), 0, 'a non-owner gets no editor');
+    await b.page.getByRole('link', { name: 'Board' }).first().click();
+    await bobCard.waitFor();
+
+    // The owner makes it private: bob's card goes away without a reload.
+    await adminCard.getByRole('link', { name: 'checkout-flow' }).click();
+    worktreeUrl = a.page.url();
+    await a.page.getByRole('tab', { name: 'Owners & permissions' }).click();
+    await a.page.getByTestId('permissions-editor').waitFor();
+    await h.screenshot(a.page, 'worktree-permissions');
+    await choose(a.page, 'Others can', /^none/);
+    await a.page.getByText('Others can now: none').waitFor();
+    await bobCard.waitFor({ state: 'detached' });
+    await b.page.getByText(/no worktrees you can see yet/i).waitFor();
+
+    // Back to view: it reappears, read-only.
+    await choose(a.page, 'Others can', /^view/);
+    await bobCard.waitFor();
+    assert.equal(await bobCard.getByTestId('tier-badge').textContent(), 'read-only');
+    await bobCard.getByRole('link', { name: 'checkout-flow' }).click();
+    await b.page.getByTestId('worktree-title').waitFor();
+    await b.page.getByText(/no sessions here yet/i).waitFor();
+    assert.equal(await b.page.getByRole('button', { name: 'New session' }).count(), 0, 'no session button at view');
+    await h.screenshot(b.page, 'worktree-readonly');
+    assert.deepEqual(b.errors, []);
+    assert.deepEqual(a.errors, []);
+    await b.context.close();
+  })());
+
+  it('a session with the command agent streams output; a queued prompt is cancelled; a running one is stopped', () => h.step('session', async () => {
+    const { page, errors } = await h.newPage();
+    await h.login(page, admin);
+    await page.goto(worktreeUrl);
+    await page.getByRole('button', { name: 'New session' }).click();
+    await choose(page, 'Agent', /^echo$/);
+    await page.getByLabel('Title (optional)').fill('Try the echo agent');
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.getByTestId('session-title').filter({ hasText: 'Try the echo agent' }).waitFor();
+
+    await page.getByLabel('Prompt').fill('hello there');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByText('reply 2 to: hello there').waitFor();
+    await page.getByTestId('task-block').getByText('completed').waitFor();
+
+    await page.getByLabel('Prompt').fill('be slow please');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByText('working slowly on: be slow please').waitFor();
+    await page.getByLabel('Prompt').fill('queued behind the slow one');
+    await page.getByRole('button', { name: 'Queue' }).click();
+    const queuedRow = page.getByTestId('queued-task').filter({ hasText: 'queued behind the slow one' });
+    await queuedRow.waitFor();
+    await h.screenshot(page, 'session-running-with-queue');
+    await queuedRow.getByRole('button', { name: 'Cancel queued prompt' }).click();
+    await page.getByRole('button', { name: 'Cancel it' }).click();
+    await queuedRow.waitFor({ state: 'detached' });
+
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByTestId('task-block').last().getByText('stopped', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Stop' }).waitFor({ state: 'detached' });
+    await h.screenshot(page, 'session');
+    assert.deepEqual(errors, []);
+  })());
+
+  it('a terminal runs a command and shows its output', () => h.step('terminal', async () => {
+    const { page, errors } = await h.newPage();
+    await h.login(page, admin);
+    await page.goto(worktreeUrl);
+    await page.getByRole('tab', { name: 'Terminal' }).click();
+    await page.getByTestId('terminal-status').filter({ hasText: 'Shell runs as' }).waitFor();
+    const marker = `hello-${Math.floor(Math.random() * 1e6)}`;
+    await page.getByTestId('terminal').click();
+    await page.keyboard.type(`echo ${marker}\n`);
+    // The echoed command line and its output: the marker appears at least twice.
+    await page.waitForFunction((m) => (document.querySelector('[data-testid=terminal] .xterm-rows')?.textContent ?? '').split(m).length > 2, marker, { timeout: 15_000 });
+    await h.screenshot(page, 'terminal');
+    assert.deepEqual(errors, []);
+  })());
+
+  it('the board is usable on a 390×844 phone', () => h.step('phone', async () => {
+    const { page, errors } = await h.newPage(PHONE);
+    await h.login(page, bob);
+    await page.locator('[data-testid=worktree-card][data-worktree=checkout-flow]').waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no sideways scrolling on a phone (overflow ${overflow}px)`);
+    await h.screenshot(page, 'board-phone');
+    assert.deepEqual(errors, []);
+  })());
+});
