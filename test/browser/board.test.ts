@@ -62,6 +62,24 @@ describe('web board', { skip: skip ?? false }, () => {
     await adminCard.waitFor();
     assert.equal(await adminCard.getByTestId('tier-badge').textContent(), 'owner');
 
+    // Dragged somewhere else, the card stays there after a reload (a board item was saved).
+    await dialog.waitFor({ state: 'hidden' });
+    const handle = adminCard.getByTestId('drag-handle');
+    const box = (await handle.boundingBox())!;
+    await a.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await a.page.mouse.down();
+    await a.page.mouse.move(box.x + 200, box.y + 60, { steps: 5 });
+    await a.page.mouse.move(box.x + 320, box.y + 90, { steps: 5 });
+    await a.page.mouse.up();
+    const placed = () => adminCard.evaluate((el) => (el.parentElement as HTMLElement).style.left);
+    await a.page.waitForFunction(() => true);
+    const deadline = Date.now() + 5000;
+    while ((await h.daemon.app.get('db')('board_items').count('* as n').first())?.n !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await a.page.reload();
+    await adminCard.waitFor();
+    assert.ok(parseInt(await placed()) >= 300, `the card kept its place (left ${await placed()})`);
+    await h.screenshot(a.page, 'board');
+
     const b = await h.newPage();
     await h.login(b.page, bob);
     const bobCard = b.page.locator('[data-testid=worktree-card][data-worktree=checkout-flow]');
@@ -93,6 +111,7 @@ describe('web board', { skip: skip ?? false }, () => {
     await choose(a.page, 'Others can', /^view/);
     await bobCard.waitFor();
     assert.equal(await bobCard.getByTestId('tier-badge').textContent(), 'read-only');
+    await h.screenshot(b.page, 'board-member-readonly');
     await bobCard.getByRole('link', { name: 'checkout-flow' }).click();
     await b.page.getByTestId('worktree-title').waitFor();
     await b.page.getByText(/no sessions here yet/i).waitFor();
@@ -143,11 +162,11 @@ describe('web board', { skip: skip ?? false }, () => {
     await page.goto(worktreeUrl);
     await page.getByRole('tab', { name: 'Terminal' }).click();
     await page.getByTestId('terminal-status').filter({ hasText: 'Shell runs as' }).waitFor();
-    const marker = `hello-${Math.floor(Math.random() * 1e6)}`;
     await page.getByTestId('terminal').click();
-    await page.keyboard.type(`echo ${marker}\n`);
-    // The echoed command line and its output: the marker appears at least twice.
-    await page.waitForFunction((m) => (document.querySelector('[data-testid=terminal] .xterm-rows')?.textContent ?? '').split(m).length > 2, marker, { timeout: 15_000 });
+    await page.keyboard.type('echo hello-$RANDOM\n');
+    // The command line shows "$RANDOM" literally; only the shell's output has digits after "hello-".
+    const handle = await page.waitForFunction(() => /hello-(\d+)/.exec(document.querySelector('[data-testid=terminal] .xterm-rows')?.textContent ?? '')?.[1], undefined, { timeout: 15_000 });
+    assert.match(String(await handle.jsonValue()), /^\d+$/);
     await h.screenshot(page, 'terminal');
     assert.deepEqual(errors, []);
   })());

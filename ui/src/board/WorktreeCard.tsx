@@ -36,9 +36,9 @@ export function WorktreeCard({ facts, onDragStart, style }: { facts: CardFacts; 
       title={
         <Space size={6} style={{ minWidth: 0 }}>
           {onDragStart && (
-            <Tooltip title="Drag to arrange">
-              <HolderOutlined onPointerDown={onDragStart} style={{ cursor: 'grab', color: '#999', touchAction: 'none' }} data-testid="drag-handle" />
-            </Tooltip>
+            <span onPointerDown={onDragStart} title="Drag to arrange" data-testid="drag-handle" style={{ cursor: 'grab', color: '#999', touchAction: 'none', padding: '4px 2px' }}>
+              <HolderOutlined />
+            </span>
           )}
           <Link to={`/worktrees/${wt.id}`} style={{ fontWeight: 600 }}>
             {wt.name}

@@ -76,7 +76,9 @@ export default function TerminalView({ worktreeId }: { worktreeId: string }) {
           </Button>
         )}
       </Space>
-      <div ref={host} data-testid="terminal" style={{ height: 'min(60vh, 480px)', background: '#000', padding: 4, borderRadius: 6 }} />
+      <div style={{ background: '#000', padding: 6, borderRadius: 6 }}>
+        <div ref={host} data-testid="terminal" style={{ height: 'min(60vh, 480px)', overflow: 'hidden' }} />
+      </div>
     </div>
   );
 }
