@@ -42,6 +42,7 @@ describe('web board', { skip: skip ?? false }, () => {
   });
 
   let worktreeUrl = '';
+  let sessionUrl = '';
 
   it('an admin adds a repo and a worktree through the dialogs; a member sees the card; making it private hides it live; view brings it back read-only', () => h.step('permissions', async () => {
     const a = await h.newPage();
@@ -56,6 +57,10 @@ describe('web board', { skip: skip ?? false }, () => {
     // The worktree dialog follows with the new repo picked.
     const dialog = a.page.getByRole('dialog').filter({ hasText: 'New worktree' });
     await dialog.getByText('shop').waitFor();
+    // A refused input comes back as the daemon's own sentence, in the dialog.
+    await dialog.getByLabel('Name', { exact: true }).fill('bad name!');
+    await a.page.getByRole('button', { name: 'Create' }).click();
+    await dialog.getByRole('alert').filter({ hasText: /must be 1-64 letters/ }).waitFor();
     await dialog.getByLabel('Name', { exact: true }).fill('checkout-flow');
     await a.page.getByRole('button', { name: 'Create' }).click();
     const adminCard = a.page.locator('[data-testid=worktree-card][data-worktree=checkout-flow]');
@@ -131,6 +136,7 @@ describe('web board', { skip: skip ?? false }, () => {
     await page.getByLabel('Title (optional)').fill('Try the echo agent');
     await page.getByRole('button', { name: 'Start' }).click();
     await page.getByTestId('session-title').filter({ hasText: 'Try the echo agent' }).waitFor();
+    sessionUrl = page.url();
 
     await page.getByLabel('Prompt').fill('hello there');
     await page.getByRole('button', { name: 'Send' }).click();
@@ -178,6 +184,13 @@ describe('web board', { skip: skip ?? false }, () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `no sideways scrolling on a phone (overflow ${overflow}px)`);
     await h.screenshot(page, 'board-phone');
+    // The session, read-only for bob at tier view, also fits.
+    await page.goto(sessionUrl);
+    await page.getByText('reply 2 to: hello there').waitFor();
+    await page.getByText('You can read this session but not prompt it.').waitFor();
+    const sessionOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(sessionOverflow <= 0, `no sideways scrolling on the session page (overflow ${sessionOverflow}px)`);
+    await h.screenshot(page, 'session-phone');
     assert.deepEqual(errors, []);
   })());
 });

@@ -2,6 +2,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { missingBrowser, startHarness, type Harness, type TestUser } from './harness.js';
+import { cleanupTempDirs, makeRepo, tempDir } from '../helpers/worktree-fixture.js';
 
 const skip = missingBrowser();
 
@@ -9,10 +10,13 @@ describe('web UI smoke', { skip: skip ?? false }, () => {
   let h: Harness;
   let member: TestUser;
   before(async () => {
-    h = await startHarness({ execution: { worktree_rbac: true } });
+    h = await startHarness({ execution: { worktree_rbac: true, allow_web_terminal: false } });
     member = await h.daemon.createUser('member', 'mia');
   });
-  after(async () => h?.close());
+  after(async () => {
+    await h?.close();
+    cleanupTempDirs();
+  });
 
   it('a wrong password is shown as a readable error; the right one reaches the board; logout returns to the login form', async () => {
     const { page, errors } = await h.newPage();
@@ -36,5 +40,19 @@ describe('web UI smoke', { skip: skip ?? false }, () => {
     await page.reload();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
     assert.deepEqual(errors.filter((e) => !/401|Not ?Authenticated/i.test(e)), []);
+  });
+
+  it('with the web terminal disabled on the daemon, a worktree has no Terminal tab, even for its owner', async () => {
+    const token = await h.daemon.login(member.email, member.password);
+    const admin = await h.daemon.createUser('admin', 'root');
+    const adminToken = await h.daemon.login(admin.email, admin.password);
+    const repo = (await h.daemon.rest(adminToken).service('repos').create({ path: makeRepo(`${tempDir('agor-ui-smoke-')}/app`) })) as { id: string };
+    const wt = (await h.daemon.rest(token).service('worktrees').create({ repo_id: repo.id, name: 'no-terminal' })) as { id: string };
+    const { page, errors } = await h.newPage();
+    await h.login(page, member);
+    await page.goto(`/#/worktrees/${wt.id}`);
+    await page.getByRole('tab', { name: 'Owners & permissions' }).waitFor();
+    assert.equal(await page.getByRole('tab', { name: 'Terminal' }).count(), 0);
+    assert.deepEqual(errors, []);
   });
 });
