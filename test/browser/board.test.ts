@@ -151,13 +151,24 @@ describe('web board', { skip: skip ?? false }, () => {
     const queuedRow = page.getByTestId('queued-task').filter({ hasText: 'queued behind the slow one' });
     await queuedRow.waitFor();
     await h.screenshot(page, 'session-running-with-queue');
+    // Another tab on the board shows the counts, and that someone is looking.
+    const board = await h.newPage();
+    await h.login(board.page, bob);
+    const card = board.page.locator('[data-testid=worktree-card][data-worktree=checkout-flow]');
+    await card.getByText('1 running').waitFor();
+    await card.getByText('1 queued').waitFor();
+    await card.getByTestId('presence-avatar').first().waitFor();
+    await h.screenshot(board.page, 'board-activity');
     await queuedRow.getByRole('button', { name: 'Cancel queued prompt' }).click();
     await page.getByRole('button', { name: 'Cancel it' }).click();
     await queuedRow.waitFor({ state: 'detached' });
+    await card.getByText('1 queued').waitFor({ state: 'detached' });
 
     await page.getByRole('button', { name: 'Stop' }).click();
     await page.getByTestId('task-block').last().getByText('stopped', { exact: true }).waitFor();
     await page.getByRole('button', { name: 'Stop' }).waitFor({ state: 'detached' });
+    await card.getByText('idle').waitFor();
+    await board.context.close();
     await h.screenshot(page, 'session');
     assert.deepEqual(errors, []);
   })());

@@ -181,7 +181,11 @@ function FreeBoard({ cards, positions, canArrange, onPlace }: { cards: CardFacts
   };
 
   return (
-    <div ref={ref} style={{ position: 'relative', height, overflow: 'auto' }} data-testid="free-board">
+    <div
+      ref={ref}
+      style={{ position: 'relative', height: Math.max(height, 360), overflow: 'auto', borderRadius: 8, backgroundImage: 'radial-gradient(#d9dce6 1px, transparent 1px)', backgroundSize: '20px 20px' }}
+      data-testid="free-board"
+    >
       {layout.map(({ c, x, y }) => (
         <div key={c.worktree.id} style={{ position: 'absolute', left: x, top: y, width: Math.min(CARD_W, width), zIndex: dragging?.id === c.worktree.id ? 10 : 1 }}>
           <WorktreeCard facts={c} onDragStart={canArrange ? startDrag(c.worktree.id, x, y) : undefined} />
