@@ -143,6 +143,25 @@ describe('web board', { skip: skip ?? false }, () => {
     await page.getByText('reply 2 to: hello there').waitFor();
     await page.getByTestId('task-block').getByText('completed').waitFor();
 
+    // Structured agent output (as claude-code/codex/gemini produce it) renders live: tool calls
+    // collapsed with their input and output inside, thinking collapsed, errors as alerts.
+    const [first] = (await h.daemon.app.get('db')('tasks').where('status', 'completed').select('id')) as { id: string }[];
+    const messages = h.daemon.app.service('messages' as never) as unknown as { create(data: object): Promise<unknown> };
+    await messages.create({ task_id: first!.id, type: 'thinking', content: { text: 'Considering the checkout code' } });
+    await messages.create({ task_id: first!.id, type: 'tool_use', content: { id: 't1', name: 'Bash', input: { command: 'npm test -- --grep checkout' } } });
+    await messages.create({ task_id: first!.id, type: 'tool_result', content: { tool_use_id: 't1', output: '14 passing\n1 failing: totals round wrong' } });
+    await messages.create({ task_id: first!.id, type: 'error', content: { message: 'model API error: overloaded' } });
+    await page.getByText('Bash').waitFor();
+    assert.equal(await page.getByText('npm test -- --grep checkout', { exact: false }).count(), 1, 'the input is summarised in the header');
+    await page.getByText('Bash').click();
+    await page.locator('pre').filter({ hasText: '"command": "npm test -- --grep checkout"' }).waitFor();
+    await page.getByText('14 passing').first().click();
+    await page.locator('pre').filter({ hasText: '1 failing: totals round wrong' }).waitFor();
+    await page.getByText('Thinking').click();
+    await page.getByText('Considering the checkout code').waitFor();
+    await page.getByTestId('message-error').filter({ hasText: 'model API error: overloaded' }).waitFor();
+    await h.screenshot(page, 'session-tools');
+
     await page.getByLabel('Prompt').fill('be slow please');
     await page.getByRole('button', { name: 'Send' }).click();
     await page.getByText('working slowly on: be slow please').waitFor();
