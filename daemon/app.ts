@@ -35,9 +35,9 @@ export function createApp(runtime: Runtime, db: Database): Application {
 
   app.use(errorHandler());
   app.use(healthRoute(VERSION));
+  app.use(refuseQueryTokens());
   // Static files only, outside every service path; the global service hooks do not apply to it.
   app.use(webUi());
-  app.use(refuseQueryTokens());
   app.use(remoteAddress());
   app.use(bodyParser({ jsonLimit: BODY_LIMIT_BYTES, formLimit: BODY_LIMIT_BYTES, textLimit: BODY_LIMIT_BYTES, urlencoded: false, text: false }));
   app.configure(rest());

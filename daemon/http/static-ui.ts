@@ -15,13 +15,15 @@ export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../ui/', import.meta.url
  * The page is public (it holds no data); everything it shows comes from authenticated calls.
  */
 export function webUi(dir: string = DEFAULT_UI_DIR) {
-  const serve = serveStatic(dir, { index: 'index.html', hidden: false, gzip: false, brotli: false });
+  // gzip: a prebuilt <file>.gz (ui/precompress.mjs) goes to browsers that accept it.
+  const serve = serveStatic(dir, { index: 'index.html', hidden: false, gzip: true, brotli: false });
   return async function webUiRoute(ctx: Context, next: Next) {
     const isUiPath = ctx.path === '/' || ctx.path === '/index.html' || ctx.path.startsWith('/assets/');
     if (!isUiPath || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
     if (!fs.existsSync(path.join(dir, 'index.html'))) throw new NotFound('The web UI is not built: run `npm run build`');
     // Hashed asset names change with their content; the page itself must always be re-checked.
     ctx.set('Cache-Control', ctx.path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+    ctx.vary('Accept-Encoding');
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Referrer-Policy', 'no-referrer');
     ctx.set('X-Frame-Options', 'DENY');
