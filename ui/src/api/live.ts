@@ -59,3 +59,28 @@ export function upsert<T extends { id: string | number }>(rows: T[] | undefined,
   copy[at] = row;
   return copy;
 }
+
+/**
+ * Calls `fn` when the socket comes back after a drop: events sent meanwhile were missed, so
+ * pages re-read what they show.
+ */
+export function useOnReconnect(client: ApiClient, fn: () => void): void {
+  const ref = useRef(fn);
+  ref.current = fn;
+  useEffect(() => {
+    const socket = client.io as { on(e: string, f: () => void): void; off(e: string, f: () => void): void };
+    let dropped = false;
+    const down = () => void (dropped = true);
+    // Wait for the client's own re-authentication before reading again.
+    const up = () => {
+      if (dropped) setTimeout(() => ref.current(), 500);
+      dropped = false;
+    };
+    socket.on('disconnect', down);
+    socket.on('connect', up);
+    return () => {
+      socket.off('disconnect', down);
+      socket.off('connect', up);
+    };
+  }, [client]);
+}

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { findAll, ownersOf, service, type ApiClient } from '../api/client';
-import { useEvents } from '../api/live';
+import { useEvents, useOnReconnect } from '../api/live';
 import { isRevoked, type PresenceEntry, type PublicBoard, type PublicBoardItem, type PublicRepo, type PublicTask, type PublicWorktree, type WorktreeAccess } from '../api/types';
 
 export interface BoardData {
@@ -53,6 +53,7 @@ export function useBoardData(client: ApiClient) {
     }
   }, [client]);
   useEffect(() => void load(), [load]);
+  useOnReconnect(client, () => void load());
 
   const drop = (worktreeId: string) =>
     setData((d) => {

@@ -3,7 +3,7 @@ import { BranchesOutlined, CloseOutlined, ForkOutlined, SendOutlined, StopOutlin
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { findAll, service } from '../api/client';
-import { upsert, useEvents, useLoad } from '../api/live';
+import { upsert, useEvents, useLoad, useOnReconnect } from '../api/live';
 import { usePresence } from '../api/presence';
 import type { PublicMessage, PublicSession, PublicTask } from '../api/types';
 import { displayName, useUserDirectory } from '../api/users';
@@ -28,6 +28,10 @@ export function SessionPage() {
   const [sending, setSending] = useState(false);
   const bottom = useRef<HTMLDivElement>(null);
 
+  useOnReconnect(client, () => {
+    tasks.reload();
+    messages.reload();
+  });
   const onTask = (t: PublicTask) => t.session_id === id && tasks.set((rows) => upsert(rows, t));
   useEvents(client, 'tasks', { created: onTask, patched: onTask });
   useEvents(client, 'messages', { created: (m: PublicMessage) => m.session_id === id && messages.set((rows) => upsert(rows, m)) });

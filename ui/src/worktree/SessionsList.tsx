@@ -3,7 +3,7 @@ import { PlusOutlined, RobotOutlined } from '@ant-design/icons';
 import { useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import { findAll, service } from '../api/client';
-import { upsert, useEvents, useLoad } from '../api/live';
+import { upsert, useEvents, useLoad, useOnReconnect } from '../api/live';
 import type { PublicSession, PublicTask, WorktreeAccess } from '../api/types';
 import { displayName, useUserDirectory } from '../api/users';
 import { useAuth } from '../auth/AuthContext';
@@ -17,6 +17,10 @@ export function SessionsList({ worktreeId, access }: { worktreeId: string; acces
   const sessions = useLoad(() => findAll(service(client, 'sessions'), { worktree_id: worktreeId, archived: false }), [client, worktreeId]);
   const tasks = useLoad(() => findAll(service(client, 'tasks'), { worktree_id: worktreeId }), [client, worktreeId]);
   const [creating, setCreating] = useState(false);
+  useOnReconnect(client, () => {
+    sessions.reload();
+    tasks.reload();
+  });
 
   useEvents(client, 'sessions', {
     created: (s: PublicSession) => s.worktree_id === worktreeId && sessions.set((rows) => upsert(rows, s)),

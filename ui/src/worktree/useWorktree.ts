@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ownersOf, service, type ApiClient } from '../api/client';
-import { useEvents } from '../api/live';
+import { useEvents, useOnReconnect } from '../api/live';
 import { isRevoked, type PublicWorktree, type WorktreeAccess, type WorktreeOwner } from '../api/types';
 
 /** One worktree, the caller's access to it and its owners, kept current; `gone` once hidden or deleted. */
@@ -26,6 +26,7 @@ export function useWorktree(client: ApiClient, id: string | undefined) {
     }
   }, [client, id]);
   useEffect(() => void load(), [load]);
+  useOnReconnect(client, () => void load());
 
   useEvents(client, 'worktrees', {
     patched: (wt: PublicWorktree) => {
