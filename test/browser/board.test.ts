@@ -122,6 +122,27 @@ describe('web board', { skip: skip ?? false }, () => {
     await b.page.getByText(/no sessions here yet/i).waitFor();
     assert.equal(await b.page.getByRole('button', { name: 'New session' }).count(), 0, 'no session button at view');
     await h.screenshot(b.page, 'worktree-readonly');
+
+    // Session sharing needs an explicit confirmation that says what it means.
+    await a.page.getByRole('switch', { name: 'Session sharing' }).click();
+    await a.page.getByText(/keep running as that person, with their credentials/).waitFor();
+    await a.page.getByRole('button', { name: 'Allow sharing' }).click();
+    await a.page.getByText('Session sharing allowed').waitFor();
+    assert.equal(await a.page.getByRole('switch', { name: 'Session sharing' }).getAttribute('aria-checked'), 'true');
+    await a.page.getByRole('switch', { name: 'Session sharing' }).click();
+    await a.page.getByText('Session sharing turned off').waitFor();
+
+    // Bob becomes a co-owner: his open page turns editable without a reload.
+    await choose(a.page, 'Add an owner', /^bob/);
+    await a.page.getByTestId('permissions-editor').getByRole('button', { name: /Add$/ }).click();
+    await a.page.getByText('Owner added').waitFor();
+    await b.page.getByTestId('tier-badge').filter({ hasText: 'owner' }).waitFor();
+    await b.page.getByRole('tab', { name: 'Owners & permissions' }).click();
+    await b.page.getByTestId('permissions-editor').waitFor();
+    // And back: removed, his page is read-only again.
+    await a.page.locator('.ant-tag').filter({ hasText: /^bob/ }).locator('.ant-tag-close-icon').click();
+    await a.page.getByText(/is no longer an owner/).waitFor();
+    await b.page.getByTestId('permissions-readonly').waitFor();
     assert.deepEqual(b.errors, []);
     assert.deepEqual(a.errors, []);
     await b.context.close();
@@ -188,6 +209,12 @@ describe('web board', { skip: skip ?? false }, () => {
     await page.getByRole('button', { name: 'Stop' }).waitFor({ state: 'detached' });
     await card.getByText('idle').waitFor();
     await board.context.close();
+
+    // Fork: a new session of the same agent, opened at once.
+    await page.getByRole('button', { name: 'Fork' }).click();
+    await page.waitForURL((url) => url.hash.startsWith('#/sessions/') && !url.hash.endsWith(sessionUrl.split('#')[1]!.split('/').pop()!));
+    await page.getByText('Nothing here yet. Write a prompt below to start.').waitFor();
+    assert.equal(await h.daemon.app.get('db')('sessions').whereNotNull('forked_from').count('* as n').first().then((r) => Number(r?.n)), 1);
     await h.screenshot(page, 'session');
     assert.deepEqual(errors, []);
   })());

@@ -100,6 +100,7 @@ export function PermissionsEditor({ worktree, access, owners }: { worktree: Publ
             value={adding}
             onChange={setAdding}
             placeholder="Add an owner…"
+            aria-label="Add an owner"
             style={{ flex: 1 }}
             optionFilterProp="label"
             options={candidates.map((u) => ({ value: u.id, label: `${u.name || u.email} (${u.email})` }))}
