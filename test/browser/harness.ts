@@ -58,7 +58,8 @@ export async function startHarness(config: Record<string, unknown> = {}, options
     browser,
     async newPage(viewport = DESKTOP) {
       const context = await browser.newContext({ viewport, baseURL: daemon.url });
-      context.setDefaultTimeout(15_000);
+      // Generous: CI runs these beside other suites on two cores.
+      context.setDefaultTimeout(30_000);
       contexts.push(context);
       // Nothing but the daemon on 127.0.0.1: any other request is a bug (and would leave the box).
       await context.route(/^(?!https?:\/\/127\.0\.0\.1[:/]|data:|blob:)/, (route) => route.abort());
