@@ -241,6 +241,12 @@ describe('web board', { skip: skip ?? false }, () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `no sideways scrolling on a phone (overflow ${overflow}px)`);
     await h.screenshot(page, 'board-phone');
+    // The worktree page fits too.
+    await page.goto(worktreeUrl);
+    await page.getByTestId('session-row').first().waitFor();
+    const worktreeOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(worktreeOverflow <= 0, `no sideways scrolling on the worktree page (overflow ${worktreeOverflow}px)`);
+    await h.screenshot(page, 'worktree-phone');
     // The session, read-only for bob at tier view, also fits.
     await page.goto(sessionUrl);
     await page.getByText('reply 2 to: hello there').waitFor();

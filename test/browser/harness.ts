@@ -80,6 +80,8 @@ export async function startHarness(config: Record<string, unknown> = {}, options
     },
     async screenshot(page, name) {
       const file = path.join(ARTIFACTS, `${name}.png`);
+      // Let transitions (tab switches, fades) end, so the picture shows the settled page.
+      await page.evaluate(() => Promise.race([Promise.all(document.getAnimations().filter((a) => a.effect?.getTiming().iterations !== Infinity).map((a) => a.finished)), new Promise((r) => setTimeout(r, 1000))]));
       await page.screenshot({ path: file, fullPage: true });
       return file;
     },
