@@ -86,7 +86,11 @@ const revokedOf = (ctx: HookContext): string[] => [...((ctx.params as { revokedV
 
 const reevaluateAfter = (idOf: (ctx: HookContext) => string | undefined) => async (ctx: HookContext) => {
   const id = idOf(ctx);
-  if (id) (ctx.params as { revokedViewers?: Set<string> }).revokedViewers = await reevaluateWorktree(app(ctx), id);
+  if (!id) return;
+  const revoked = await reevaluateWorktree(app(ctx), id);
+  (ctx.params as { revokedViewers?: Set<string> }).revokedViewers = revoked;
+  // Whoever lost sight of it drops out of the "who is looking" list the others see.
+  if (revoked.size > 0) (app(ctx).service('presence') as unknown as { lostSight(id: string, users: Set<string>): void }).lostSight(id, revoked);
 };
 const app = (ctx: HookContext) => ctx.app as Application;
 

@@ -130,9 +130,12 @@ describe('presence', () => {
     // Bob looks at wt, then loses access: he is no longer listed.
     await bob.socket.app.service('presence').create({ worktree_id: wt.id });
     assert.deepEqual(((await alice.socket.app.service('presence').find()) as { data: PresenceEntry[] }).data.find((e) => e.worktree_id === wt.id)?.users.map((u) => u.id), [bob.id]);
+    await alice.socket.app.service('presence').create({ worktree_id: wt.id });
     await alice.rest.service('worktrees').patch(wt.id, { others_can: 'none' });
     const list = (await alice.socket.app.service('presence').find()) as { data: PresenceEntry[] };
-    assert.equal(list.data.find((e) => e.worktree_id === wt.id), undefined);
+    assert.deepEqual(list.data.find((e) => e.worktree_id === wt.id)?.users.map((u) => u.id), [alice.id]);
+    // ...and alice was told at once, without asking.
+    await waitFor(() => changed(alice).filter((e) => e.worktree_id === wt.id).at(-1)?.users.map((u) => u.id).join() === alice.id, 3000, 'bob dropped from the list');
 
     // A closed socket stops looking.
     await alice.rest.service('worktrees').patch(wt.id, { others_can: 'view' });

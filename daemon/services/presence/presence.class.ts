@@ -30,6 +30,11 @@ export class PresenceService {
     return { worktree_id: worktreeId, users: [...users.values()].sort((a, b) => a.name.localeCompare(b.name)) };
   }
 
+  /** After `userIds` lost sight of a worktree: if any of them was looking, the others get the new list. */
+  lostSight(worktreeId: string, userIds: Set<string>): void {
+    if ([...this.looking.values()].some((l) => l.worktreeId === worktreeId && userIds.has(l.user.id))) this.changed(worktreeId);
+  }
+
   private changed(worktreeId: string | undefined): void {
     if (worktreeId) this.app.service('presence').emit('changed', this.entry(worktreeId));
   }
