@@ -74,7 +74,10 @@ export type ApiClient = Application & {
 export function createClient(url: string = window.location.origin): ApiClient {
   const socket = io(url, { transports: ['websocket'] });
   const connection = socketio(socket, { timeout: 20000 });
-  const app = feathers().configure(connection).configure(authentication({ storage: window.localStorage, storageKey: TOKEN_KEY }));
+  const app = feathers().configure(connection).configure(
+    // No OAuth here: never take a token from the URL (a crafted link could sign someone in as another account).
+    authentication({ storage: window.localStorage, storageKey: TOKEN_KEY, locationKey: 'agor-never-in-url', locationErrorKey: 'agor-never-in-url-error' }),
+  );
   // Custom methods exist on the client only when declared (Feathers v5).
   app.use(terminalsPath, connection.service(terminalsPath) as never, { methods: [...terminalsMethods] });
   return app as unknown as ApiClient;

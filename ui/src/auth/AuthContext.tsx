@@ -56,8 +56,25 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         });
     } else setStatus('signed-out');
     const socket = client.io as { on(e: string, f: () => void): void; off(e: string, f: () => void): void };
-    const up = () => setConnected(true);
-    const down = () => setConnected(false);
+    let dropped = false;
+    const up = () => {
+      setConnected(true);
+      if (!dropped) return;
+      dropped = false;
+      // The client re-authenticates by itself after a drop; if the token was refused meanwhile
+      // (expired, user disabled), go back to the login page instead of failing every call.
+      client.reAuthenticate().catch((e: { code?: number }) => {
+        if (e?.code === 401) {
+          window.localStorage.removeItem(TOKEN_KEY);
+          setUser(null);
+          setStatus('signed-out');
+        }
+      });
+    };
+    const down = () => {
+      dropped = true;
+      setConnected(false);
+    };
     socket.on('connect', up);
     socket.on('disconnect', down);
     return () => {
