@@ -54,5 +54,18 @@ describe('web UI smoke', { skip: skip ?? false }, () => {
     await page.getByRole('tab', { name: 'Owners & permissions' }).waitFor();
     assert.equal(await page.getByRole('tab', { name: 'Terminal' }).count(), 0);
     assert.deepEqual(errors, []);
+
+    // Made private, an admin sees the record only (no sessions), with the audited take-over offered.
+    await h.daemon.rest(token).service('worktrees').patch(wt.id, { others_can: 'none' });
+    const adminPage = await h.newPage();
+    await h.login(adminPage.page, admin);
+    const card = adminPage.page.locator('[data-testid=worktree-card][data-worktree=no-terminal]');
+    assert.equal(await card.getByTestId('tier-badge').textContent(), 'record only');
+    await card.getByRole('link', { name: 'no-terminal' }).click();
+    await adminPage.page.getByText("You see this worktree's record, not its contents").waitFor();
+    await adminPage.page.getByRole('button', { name: /Make me an owner/ }).waitFor();
+    assert.equal(await adminPage.page.getByRole('tab', { name: 'Sessions' }).count(), 0);
+    await h.screenshot(adminPage.page, 'worktree-admin-record-only');
+    assert.deepEqual(adminPage.errors, []);
   });
 });

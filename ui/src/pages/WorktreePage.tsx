@@ -1,5 +1,5 @@
 import { Breadcrumb, Button, Result, Spin, Tabs, Tag, Tooltip, Typography } from 'antd';
-import { BranchesOutlined } from '@ant-design/icons';
+import { BranchesOutlined, LockOutlined } from '@ant-design/icons';
 import { lazy, Suspense } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { useAuth } from '../auth/AuthContext';
@@ -68,10 +68,14 @@ export function WorktreePage() {
       </Typography.Paragraph>
       {!access.can.view ? (
         <Result
-          status="403"
+          icon={<LockOutlined />}
           title="You see this worktree's record, not its contents"
           subTitle="As an admin you may administer it; its sessions need ownership or a tier."
-          extra={<PermissionsEditor worktree={worktree} access={access} owners={owners} />}
+          extra={
+            <div style={{ textAlign: 'left', maxWidth: 640, margin: '0 auto' }}>
+              <PermissionsEditor worktree={worktree} access={access} owners={owners} />
+            </div>
+          }
         />
       ) : (
         <Tabs
