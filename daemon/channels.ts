@@ -59,26 +59,38 @@ export function revokeUserConnections(app: Application, userId: string): void {
  * After a worktree's owners or tiers changed (or it was created): every signed-in connection
  * joins or leaves its channel per decide(), before the event of that change is published.
  */
-export async function reevaluateWorktree(app: Application, worktreeId: string): Promise<void> {
+export async function reevaluateWorktree(app: Application, worktreeId: string): Promise<Set<string>> {
   const db = app.get('db');
   const worktree = await db('worktrees').where('id', worktreeId).first('others_can', 'dangerously_allow_session_sharing');
   // Looked up for every join/leave, never kept: Feathers drops a channel from the app once a
   // leave() finds it empty, and joins to that dropped object would reach nobody.
   const channel = () => app.channel(worktreeChannel(worktreeId));
-  if (!worktree) return;
+  const revoked = new Set<string>();
+  if (!worktree) return revoked;
   const owners = new Set((await db('worktree_owners').where('worktree_id', worktreeId).pluck('user_id')) as string[]);
   for (const connection of app.channel(AUTHENTICATED).connections as Connection[]) {
     const user = connection.user;
     if (!user) continue;
     const facts = { others_can: worktree.others_can as Tier, dangerously_allow_session_sharing: Boolean(worktree.dangerously_allow_session_sharing), isOwner: owners.has(user.id) };
     if (decide(user, 'worktree.view', { worktree: facts }, policyOf(app)).allow) channel().join(connection);
-    else channel().leave(connection);
+    else if (channel().connections.includes(connection)) {
+      channel().leave(connection);
+      revoked.add(user.id);
+    }
   }
+  return revoked;
 }
+
+/** Users who lost sight of a worktree in this call (set by the re-evaluation hooks below). */
+const revokedOf = (ctx: HookContext): string[] => [...((ctx.params as { revokedViewers?: Set<string> }).revokedViewers ?? [])];
 
 const reevaluateAfter = (idOf: (ctx: HookContext) => string | undefined) => async (ctx: HookContext) => {
   const id = idOf(ctx);
-  if (id) await reevaluateWorktree(app(ctx), id);
+  if (!id) return;
+  const revoked = await reevaluateWorktree(app(ctx), id);
+  (ctx.params as { revokedViewers?: Set<string> }).revokedViewers = revoked;
+  // Whoever lost sight of it drops out of the "who is looking" list the others see.
+  if (revoked.size > 0) (app(ctx).service('presence') as unknown as { lostSight(id: string, users: Set<string>): void }).lostSight(id, revoked);
 };
 const app = (ctx: HookContext) => ctx.app as Application;
 
@@ -118,12 +130,20 @@ export function configureChannels(app: Application): void {
   app.service('repos').publish('progress', (data) => app.channel(userChannel((data as unknown as { user_id: string }).user_id)));
   app.service('boards').publish(() => app.channel(AUTHENTICATED));
   // Worktree records are also administered by admins (records only, never contents).
-  app.service('worktrees').publish((data) => [app.channel(worktreeChannel((data as { id: string }).id)), app.channel(ADMINS)]);
-  app.service('worktrees/:worktree_id/owners').publish((data) => [inWorktree(data), app.channel(ADMINS)]);
+  // Who just lost sight of it hears only its id and that fact, so open pages can drop it at once.
+  const revokedNotice = (ctx: HookContext, worktreeId: string) =>
+    revokedOf(ctx).map((userId) => app.channel(userChannel(userId)).send({ id: worktreeId, worktree_id: worktreeId, access_revoked: true }));
+  app.service('worktrees').publish((data, ctx) => {
+    const id = (data as { id: string }).id;
+    return [app.channel(worktreeChannel(id)), app.channel(ADMINS), ...revokedNotice(ctx, id)];
+  });
+  app.service('worktrees/:worktree_id/owners').publish((data, ctx) => [inWorktree(data), app.channel(ADMINS), ...revokedNotice(ctx, (data as { worktree_id: string }).worktree_id)]);
   app.service('sessions').publish(inWorktree);
   app.service('tasks').publish(inWorktree);
   // send(data): each event carries its own message (a batch create would otherwise make the socket
   // transport search the whole batch for every event).
   app.service('messages').publish((data) => inWorktree(data).send(data));
   app.service('board-items').publish(inWorktree);
+  // Who is looking at a worktree: only to those who may view it.
+  app.service('presence').publish('changed', inWorktree);
 }

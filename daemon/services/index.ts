@@ -12,6 +12,9 @@ import { configureMessages } from './messages/messages.js';
 import { configureBoards } from './boards/boards.js';
 import { configureUnixSync } from '../unix/sync-hooks.js';
 import { configureTerminals } from './terminals/terminals.js';
+import { configureInfo } from './info/info.js';
+import { configureWorktreeAccess } from './worktree-access/worktree-access.js';
+import { configurePresence } from './presence/presence.js';
 
 export function configureServices(app: Application): void {
   configureUsers(app);
@@ -26,6 +29,9 @@ export function configureServices(app: Application): void {
   configureMessages(app);
   configureBoards(app);
   configureTerminals(app);
+  configureInfo(app);
+  configureWorktreeAccess(app);
+  configurePresence(app);
   // Last: its hooks follow every service's own (the OS follows committed, validated changes).
   configureUnixSync(app);
 }

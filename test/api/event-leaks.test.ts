@@ -123,9 +123,14 @@ async function output(t: PublicTask): Promise<void> {
 }
 
 async function patchWorktree(p: Person, worktree: string, data: Record<string, unknown>): Promise<void> {
-  const result = (await p.actor.rest.service('worktrees').patch(wt[worktree], data)) as Record<string, unknown>;
-  if (data.others_can) tiers.set(wt[worktree]!, data.others_can as Tier); // channels follow before the event goes out
-  expectEvent('worktrees patched', result, wt[worktree]!);
+  const id = wt[worktree]!;
+  const sawContents = Object.values(people).filter((q) => !q.disabled && maySeeContents(q, id));
+  const result = (await p.actor.rest.service('worktrees').patch(id, data)) as Record<string, unknown>;
+  if (data.others_can) tiers.set(id, data.others_can as Tier); // channels follow before the event goes out
+  expectEvent('worktrees patched', result, id);
+  // Who lost sight of it (and sees no records as an admin) gets only a notice: {id, worktree_id, access_revoked}.
+  const lost = sawContents.filter((q) => !maySeeContents(q, id) && !isAdminRole(q.role)).map((q) => q.actor.id);
+  if (lost.length > 0) emitted.push({ key: `revoked worktrees patched ${id}`, audience: new Set(lost) });
 }
 
 async function addOwner(p: Person, worktree: string, newOwner: Person): Promise<void> {
@@ -182,7 +187,11 @@ async function window(label: string, run: () => Promise<void>): Promise<{ receiv
     for (const { event, args } of events) {
       const data = args[0] as Record<string, unknown>;
       const path = event.slice(0, event.lastIndexOf(' '));
-      if (SCOPED[path]) actual.push(keyOf(event, data));
+      if (data.access_revoked === true) {
+        // The notice to someone who just lost sight of a worktree: its id and nothing else.
+        if (Object.keys(data).sort().join() !== 'access_revoked,id,worktree_id') problems.push(`${p.name}: notice carries more than the id: ${JSON.stringify(data)}`);
+        actual.push(`revoked ${event} ${data.worktree_id}`);
+      } else if (SCOPED[path]) actual.push(keyOf(event, data));
       else if (event === 'boards created' && data.id === sentinel) continue;
       else if (event === 'audit created' && isAdminRole(p.role)) continue; // the audit log is the admins'
       else problems.push(`${p.name}: unexpected ${event} ${JSON.stringify(data).slice(0, 120)}`);

@@ -20,6 +20,7 @@ import {
 } from '../helpers/worktree-fixture.js';
 import { errorHandler } from '../../daemon/http/errors.js';
 import { healthRoute, refuseQueryTokens, remoteAddress } from '../../daemon/http/middleware.js';
+import { webUi } from '../../daemon/http/static-ui.js';
 import type { PublicWorktree } from '../../daemon/services/worktrees/worktrees.shared.js';
 
 // CommonJS: only some exports are visible as named ESM imports.
@@ -132,6 +133,15 @@ const CLASSIFICATION: Record<string, Classification> = {
   'terminals remove': signedIn('Forbidden', () => ({ id: 'no-such-terminal' })),
   'terminals input': signedIn('Forbidden', () => ({ data: { id: 'no-such-terminal', data: 'id\n' } })),
   'terminals resize': signedIn('Forbidden', () => ({ data: { id: 'no-such-terminal', cols: 100, rows: 30 } })),
+  // Non-secret daemon facts for the UI (agents, terminal on/off): anyone signed in.
+  'info find': signedIn('ok', () => ({})),
+  // The caller's own permissions per worktree (decide() per action), for the UI: at tier `view`, visible.
+  'worktree-access find': signedIn('ok', () => ({})),
+  'worktree-access get': signedIn('ok', (f) => ({ id: f.wt.id })),
+  // Presence: lists only worktrees the caller may view; announcing needs view on the worktree first
+  // (an unknown id is NotFound on both transports before the Socket.IO-only check).
+  'presence find': signedIn('ok', () => ({})),
+  'presence create': signedIn('NotFound', () => ({ data: { worktree_id: 'no-such-worktree' } })),
   // Logging in is the one public service call; logging out needs a credential.
   'authentication create': { call: (f) => ({ data: { strategy: 'local', email: f.viewer.email, password: f.viewerPassword } }), anonymous: 'ok', viewer: 'ok' },
   'authentication remove': { call: () => ({ id: null }), anonymous: NO_AUTH, viewer: 'ok' },
@@ -164,6 +174,16 @@ function middlewareClasses(): MiddlewareClass[] {
     { name: 'Feathers REST provider marker', sample: () => restProvider, routes: [] },
     { name: 'error handler (turns everything else into a Feathers error body)', sample: () => errorHandler(), routes: [] },
     { name: 'health', sample: () => healthRoute('0'), routes: [{ method: 'GET', path: '/health', anonymous: 200, viewer: 200 }] },
+    // The built UI: a public page (no data in it); only `/`, `/index.html` and `/assets/*`.
+    {
+      name: 'web UI (static files)',
+      sample: () => webUi(),
+      routes: [
+        { method: 'GET', path: '/', anonymous: 200, viewer: 200 },
+        { method: 'GET', path: '/index.html', anonymous: 200, viewer: 200 },
+        { method: 'GET', path: '/assets/no-such-file.js', anonymous: 404, viewer: 404 },
+      ],
+    },
     { name: 'refuse tokens in query strings', sample: () => refuseQueryTokens(), routes: [] },
     { name: 'remote address for services', sample: () => remoteAddress(), routes: [] },
     { name: 'body parser', sample: () => bodyParser(), routes: [] },

@@ -1,0 +1,59 @@
+// The built UI as the daemon serves it: only its own paths, with its security headers, and
+// never in the way of the API, /health or Socket.IO.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { DEFAULT_UI_DIR } from '../../daemon/http/static-ui.js';
+
+let d: TestDaemon;
+before(async () => {
+  d = await startTestDaemon();
+});
+after(async () => d.stop());
+
+describe('web UI files', () => {
+  it('GET / is the page, with a CSP that allows scripts from the daemon only, and no caching', async () => {
+    const res = await fetch(`${d.url}/`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/html/);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(res.headers.get('cache-control'), 'no-cache');
+    const html = await res.text();
+    assert.match(html, /<div id="root"><\/div>/);
+    assert.doesNotMatch(html, /<script>(?!<\/script>)/, 'no inline script (the CSP would refuse it)');
+  });
+
+  it('assets are long-cached and sent gzipped to browsers that accept it', async () => {
+    const js = fs.readdirSync(path.join(DEFAULT_UI_DIR, 'assets')).find((f) => f.startsWith('index-') && f.endsWith('.js'));
+    assert.ok(js, 'the build produced the entry script');
+    const gz = await fetch(`${d.url}/assets/${js}`, { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(gz.status, 200);
+    assert.equal(gz.headers.get('content-encoding'), 'gzip');
+    assert.match(gz.headers.get('cache-control') ?? '', /immutable/);
+    assert.ok((await gz.text()).length > 1000, 'fetch decodes it back to the script');
+    const plain = await fetch(`${d.url}/assets/${js}`, { headers: { 'accept-encoding': 'identity' } });
+    assert.equal(plain.headers.get('content-encoding'), null);
+  });
+
+  it('does not shadow anything else: services, /health, Socket.IO, unknown paths, other methods', async () => {
+    assert.equal((await fetch(`${d.url}/users`)).status, 401);
+    assert.equal(((await (await fetch(`${d.url}/health`)).json()) as { status: string }).status, 'ok');
+    const io = await fetch(`${d.url}/socket.io/?EIO=4&transport=polling`);
+    assert.equal(io.status, 200);
+    assert.match(await io.text(), /"sid"/);
+    for (const p of ['/board', '/settings', '/assets/../package.json', '/assets/%2e%2e/%2e%2e/package.json', '/.agor']) {
+      const res = await fetch(`${d.url}${p}`);
+      assert.equal(res.status, 404, p);
+      assert.equal(((await res.json()) as { name: string }).name, 'NotFound', p);
+    }
+    const post = await fetch(`${d.url}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(post.status, 404);
+    // Credentials in a query string are refused here as everywhere.
+    assert.equal((await fetch(`${d.url}/?access_token=abc`)).status, 401);
+  });
+});
