@@ -4,9 +4,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { OWNER } from '../helpers/daemon.js';
-import { missingBrowser, PHONE, startHarness, type Harness, type TestUser } from './harness.js';
+import { ARTIFACTS, missingBrowser, PHONE, startHarness, type Harness, type TestUser } from './harness.js';
 import type { PublicUser } from '../../daemon/services/users/users.shared.js';
 
 const skip = missingBrowser();
@@ -24,6 +25,18 @@ async function outcome(promise: Promise<unknown>): Promise<string> {
 async function pageText(page: Page): Promise<string> {
   const values = await page.evaluate(() => [...document.querySelectorAll('input, textarea')].map((e) => (e as HTMLInputElement).value).join('\n'));
   return `${await page.content()}\n${values}`;
+}
+
+/** Waits until nothing animates or loads (a modal zooming in, a list fading), so screenshots show the settled page. */
+async function settled(page: Page): Promise<void> {
+  await page.waitForFunction(() => document.querySelectorAll('.ant-spin-spinning').length === 0 && document.getAnimations().every((a) => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity));
+}
+
+/** The full page, and for phones also what the first screen shows. */
+async function shoot(h: Harness, page: Page, name: string): Promise<void> {
+  await settled(page);
+  await h.screenshot(page, name);
+  if (page.viewportSize()?.width === PHONE.width) await page.screenshot({ path: path.join(ARTIFACTS, `${name}-screen.png`) });
 }
 
 async function openTab(page: Page, tab: string): Promise<void> {
@@ -69,13 +82,29 @@ describe('settings', { skip: skip ?? false }, () => {
     await page.getByTestId('unix-username').fill('root');
     await page.getByRole('button', { name: 'Link', exact: true }).click();
     await page.getByRole('alert').filter({ hasText: /must match \^agor_/ }).waitFor();
+    await shoot(h, page, 'settings-admin-unix-link-refused');
     await page.getByRole('button', { name: 'Cancel' }).click();
-    await h.screenshot(page, 'settings-admin-users');
+    await page.getByTestId('unix-username').waitFor({ state: 'hidden' });
+    await shoot(h, page, 'settings-admin-users');
 
     await openTab(page, 'audit');
     await page.getByTestId('audit-chain-status').filter({ hasText: /Chain verified: \d+ events/ }).waitFor();
     await page.locator('[data-testid="audit-row"]').filter({ hasText: 'user.role_changed' }).first().waitFor();
-    await h.screenshot(page, 'settings-admin-audit');
+    await shoot(h, page, 'settings-admin-audit');
+
+    // A row edited behind the daemon's back: "Verify again" names the broken seq.
+    const db = h.daemon.app.get('db');
+    const edited = (await db('audit_events').orderBy('seq').offset(1).first('seq', 'actor_label')) as { seq: number; actor_label: string };
+    await db('audit_events').where('seq', edited.seq).update({ actor_label: 'someone-else@test.local' });
+    try {
+      await page.getByRole('button', { name: 'Verify again' }).click();
+      await page.getByTestId('audit-chain-status').filter({ hasText: `Chain broken at seq ${edited.seq}` }).filter({ hasText: /hash mismatch/ }).waitFor();
+      await shoot(h, page, 'settings-admin-audit-broken');
+    } finally {
+      await db('audit_events').where('seq', edited.seq).update({ actor_label: edited.actor_label });
+    }
+    await page.getByRole('button', { name: 'Verify again' }).click();
+    await page.getByTestId('audit-chain-status').filter({ hasText: /Chain verified/ }).waitFor();
 
     // Filter by action: only matching rows remain.
     await page.getByTestId('audit-filter-action').click();
@@ -98,7 +127,7 @@ describe('settings', { skip: skip ?? false }, () => {
       assert.equal(await page.getByTestId('settings-users').count(), 0);
       assert.equal(await page.getByTestId('settings-audit').count(), 0);
     }
-    await h.screenshot(page, 'settings-member-profile');
+    await shoot(h, page, 'settings-member-profile');
 
     // Deny side: the API, not the hidden tab, is what stops a member.
     const token = await h.daemon.login(member.email, member.password);
@@ -135,7 +164,7 @@ describe('settings', { skip: skip ?? false }, () => {
     const key = await page.getByTestId('new-api-key').inputValue();
     assert.match(key, /^agor_sk_[A-Za-z0-9_-]{40,}$/);
     await page.getByTestId('copy-api-key').waitFor();
-    await h.screenshot(page, 'settings-member-new-key');
+    await shoot(h, page, 'settings-member-new-key');
 
     const res = await fetch(`${h.daemon.url}/users/me`, { headers: { authorization: `Bearer ${key}` } });
     assert.equal(res.status, 200);
@@ -185,7 +214,7 @@ describe('settings', { skip: skip ?? false }, () => {
     await page.getByRole('button', { name: 'Save secret' }).click();
     await page.getByText(/dynamic loader/).waitFor();
     await page.getByRole('button', { name: 'Clear' }).click();
-    await h.screenshot(page, 'settings-member-secrets-phone');
+    await shoot(h, page, 'settings-member-secrets-phone');
 
     await page.reload();
     await row.waitFor();
@@ -205,7 +234,7 @@ describe('settings', { skip: skip ?? false }, () => {
       else if (tab === 'users') await page.getByTestId('user-row').first().waitFor();
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= PHONE.width, `${tab}: no sideways scrolling at 390 px (page is ${width} px wide)`);
-      await h.screenshot(page, `settings-admin-${tab}-phone`);
+      await shoot(h, page, `settings-admin-${tab}-phone`);
     }
     assert.deepEqual(errors, []);
   });

@@ -4,6 +4,7 @@ import { KeyOutlined, PlusOutlined } from '@ant-design/icons';
 import type { PublicApiKey } from '../api/types';
 import type { SettingsApi } from './client';
 import { errorText } from './errors';
+import { useCardSize } from './layout';
 import { Feedback, type FeedbackState } from './Feedback';
 import { exact, when } from './format';
 import { useLoad } from './useLoad';
@@ -23,6 +24,7 @@ function status(key: PublicApiKey): { label: string; color: string } {
 
 /** Own API keys: list, create (the key is shown once, here, and never again), revoke. */
 export function ApiKeysSection({ api }: { api: SettingsApi }) {
+  const cardSize = useCardSize();
   const keys = useLoad(() => api.apiKeys(), [api]);
   const [form] = Form.useForm<CreateValues>();
   const [creating, setCreating] = useState(false);
@@ -59,7 +61,7 @@ export function ApiKeysSection({ api }: { api: SettingsApi }) {
 
   const list = keys.data?.data ?? [];
   return (
-    <Card
+    <Card size={cardSize}
       title="API keys"
       data-testid="settings-api-keys"
       extra={

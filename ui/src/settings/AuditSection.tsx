@@ -5,6 +5,7 @@ import type { PublicAuditEvent } from '../api/types';
 import { AUDIT_ACTIONS } from '../../../daemon/audit/actions.js';
 import type { SettingsApi } from './client';
 import { exact, when } from './format';
+import { useCardSize } from './layout';
 import { useLoad } from './useLoad';
 import { ChainStatus } from './ChainStatus';
 
@@ -39,19 +40,33 @@ function queryOf(filters: Filters, page: number): Record<string, unknown> {
   };
 }
 
-function target(e: PublicAuditEvent): string | null {
+/** "on user ada@example.com", "on worktree fix-login": ids resolved to names where known. */
+function target(e: PublicAuditEvent, names: Map<string, string>): string | null {
   if (!e.target_type && !e.target_id) return null;
-  return `${e.target_type ?? '?'} ${e.target_id ?? ''}`.trim();
+  const id = e.target_id ?? '';
+  return `${e.target_type ?? ''} ${names.get(id) ?? (id.length > 20 ? `${id.slice(0, 8)}…` : id)}`.trim();
+}
+
+/** Details as "key: value · key: value", never a raw JSON blob. */
+function detailsText(details: PublicAuditEvent['details']): string | null {
+  if (details === null || details === undefined) return null;
+  if (typeof details === 'string') return details;
+  const parts = Object.entries(details).map(([k, v]) => `${k.replace(/_/g, ' ')}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  return parts.length ? parts.join(' · ') : null;
 }
 
 /** Admins and owners: the hash-chained audit log, newest first, with filters and the chain's status. */
 export function AuditSection({ api }: { api: SettingsApi }) {
+  const cardSize = useCardSize();
   const [filters, setFilters] = useState<Filters>({});
   const [page, setPage] = useState(1);
   const events = useLoad(() => api.audit(queryOf(filters, page)), [api, filters, page]);
   const users = useLoad(() => api.users(), [api]);
   const worktrees = useLoad(() => api.worktrees().catch(() => null), [api]);
-  const names = useMemo(() => new Map((worktrees.data?.data ?? []).map((w) => [w.id, w.name])), [worktrees.data]);
+  const names = useMemo(
+    () => new Map<string, string>([...(users.data?.data ?? []).map((u) => [u.id, u.email] as const), ...(worktrees.data?.data ?? []).map((w) => [w.id, w.name] as const)]),
+    [users.data, worktrees.data],
+  );
   const set = (patch: Partial<Filters>) => {
     setFilters((f) => ({ ...f, ...patch }));
     setPage(1);
@@ -59,16 +74,16 @@ export function AuditSection({ api }: { api: SettingsApi }) {
   const filtered = Boolean(filters.action || filters.actor || filters.worktree_id || filters.range);
 
   return (
-    <Card title="Audit log" data-testid="settings-audit" extra={<Button size="small" onClick={() => void events.reload()}>Refresh</Button>}>
+    <Card size={cardSize} title="Audit log" data-testid="settings-audit" extra={<Button size="small" onClick={() => void events.reload()}>Refresh</Button>}>
       <ChainStatus api={api} />
-      <Space wrap style={{ marginBottom: 12, width: '100%' }} size={8}>
-        <Select allowClear showSearch virtual={false} placeholder="Action" aria-label="Filter by action" data-testid="audit-filter-action" style={{ width: 200 }} options={ACTION_OPTIONS} value={filters.action} onChange={(action?: string) => set({ action })} />
+      <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(180px, 1fr))', gap: 8, marginBottom: 12 }}>
+        <Select allowClear showSearch virtual={false} placeholder="Action" aria-label="Filter by action" data-testid="audit-filter-action" style={{ width: '100%' }} options={ACTION_OPTIONS} value={filters.action} onChange={(action?: string) => set({ action })} />
         <Select
           allowClear
           showSearch={{ optionFilterProp: 'label' }}
           placeholder="Actor"
           aria-label="Filter by actor"
-          style={{ width: 200 }}
+          style={{ width: '100%' }}
           options={(users.data?.data ?? []).map((u) => ({ value: u.id, label: u.email }))}
           value={filters.actor}
           onChange={(actor?: string) => set({ actor })}
@@ -78,18 +93,18 @@ export function AuditSection({ api }: { api: SettingsApi }) {
           showSearch={{ optionFilterProp: 'label' }}
           placeholder="Worktree"
           aria-label="Filter by worktree"
-          style={{ width: 200 }}
+          style={{ width: '100%' }}
           options={(worktrees.data?.data ?? []).map((w) => ({ value: w.id, label: w.name }))}
           value={filters.worktree_id}
           onChange={(worktree_id?: string) => set({ worktree_id })}
         />
-        <DatePicker.RangePicker showTime={{ format: 'HH:mm' }} format="YYYY-MM-DD HH:mm" allowEmpty={[true, true]} aria-label="Filter by time" value={filters.range ?? null} onChange={(range) => set({ range: range as Filters['range'] })} style={{ maxWidth: '100%' }} />
-        {filtered && (
-          <Button type="link" onClick={() => { setFilters({}); setPage(1); }}>
-            Clear filters
-          </Button>
-        )}
-      </Space>
+        <DatePicker.RangePicker showTime={{ format: 'HH:mm' }} format="YYYY-MM-DD HH:mm" allowEmpty={[true, true]} aria-label="Filter by time" value={filters.range ?? null} onChange={(range) => set({ range: range as Filters['range'] })} style={{ width: '100%', maxWidth: 440, gridColumn: '1 / -1', minWidth: 0 }} />
+      </div>
+      {filtered && (
+        <Button type="link" style={{ padding: 0, marginBottom: 8 }} onClick={() => { setFilters({}); setPage(1); }}>
+          Clear filters
+        </Button>
+      )}
       {events.error && <Alert type="error" showIcon title={`Could not load the audit log: ${events.error}`} style={{ marginBottom: 12 }} />}
       <List
         size="small"
@@ -110,12 +125,10 @@ export function AuditSection({ api }: { api: SettingsApi }) {
                 {when(e.at)}
               </Typography.Text>
             </Space>
-            {(target(e) || e.worktree_id || e.details) && (
-              <div style={{ marginTop: 2, fontSize: 12, opacity: 0.8, overflowWrap: 'anywhere' }}>
-                {target(e) && <span style={{ marginRight: 12 }}>on {target(e)}</span>}
-                {e.worktree_id && <span style={{ marginRight: 12 }}>worktree {names.get(e.worktree_id) ?? e.worktree_id}</span>}
-                {e.details && <code>{typeof e.details === 'string' ? e.details : JSON.stringify(e.details)}</code>}
-              </div>
+            {(target(e, names) || e.worktree_id || detailsText(e.details)) && (
+              <Typography.Paragraph type="secondary" ellipsis={{ rows: 2, expandable: true, symbol: 'more' }} style={{ margin: '2px 0 0', fontSize: 12, overflowWrap: 'anywhere' }}>
+                {[target(e, names) && `on ${target(e, names)}`, e.worktree_id && `in worktree ${names.get(e.worktree_id) ?? e.worktree_id}`, detailsText(e.details)].filter(Boolean).join(' — ')}
+              </Typography.Paragraph>
             )}
           </List.Item>
         )}

@@ -8,11 +8,11 @@ import { useLoad } from './useLoad';
 export function ChainStatus({ api }: { api: SettingsApi }) {
   const chain = useLoad(() => api.auditChain(), [api]);
   const again = (
-    <Button size="small" onClick={() => void chain.reload()} loading={chain.loading}>
+    <Button size="small" style={{ marginLeft: 4 }} onClick={() => void chain.reload()} loading={chain.loading}>
       Verify again
     </Button>
   );
-  if (chain.error) return <Alert data-testid="audit-chain-status" type="warning" showIcon title={`Could not check the audit chain: ${chain.error}`} action={again} style={{ marginBottom: 16 }} />;
+  if (chain.error) return <Alert data-testid="audit-chain-status" type="warning" showIcon title={`Could not check the audit chain: ${chain.error}`} description={again} style={{ marginBottom: 16 }} />;
   const status = chain.data;
   if (!status) return <Alert data-testid="audit-chain-status" type="info" showIcon title="Verifying the audit chain…" style={{ marginBottom: 16 }} />;
   if (status.ok) {
@@ -23,8 +23,7 @@ export function ChainStatus({ api }: { api: SettingsApi }) {
         showIcon
         icon={<SafetyCertificateOutlined />}
         title={`Chain verified: ${status.count} events, none edited, removed or inserted.`}
-        description={`Checked ${when(status.checked_at)}; head at seq ${status.head.seq}.`}
-        action={again}
+        description={<>Checked {when(status.checked_at)}; head at seq {status.head.seq}. {again}</>}
         style={{ marginBottom: 16 }}
       />
     );
@@ -36,8 +35,11 @@ export function ChainStatus({ api }: { api: SettingsApi }) {
       role="alert"
       showIcon
       title={`Chain broken at seq ${status.seq}`}
-      description={`${status.reason}. Events from seq ${status.seq} on cannot be trusted; ${status.count} earlier events verified. Run \`agor audit verify\` on the server and investigate.`}
-      action={again}
+      description={
+        <>
+          {status.reason}. Events from seq {status.seq} on cannot be trusted; {status.count} earlier events verified. Run <code>agor audit verify</code> on the server and investigate. {again}
+        </>
+      }
       style={{ marginBottom: 16 }}
     />
   );

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { Button, Card, Form, Input } from 'antd';
 import type { SettingsApi } from './client';
 import { errorText } from './errors';
+import { useCardSize } from './layout';
 import { Feedback, type FeedbackState } from './Feedback';
 
 interface Values {
@@ -12,6 +13,7 @@ interface Values {
 
 /** Own password: the daemon wants the current one as old_password; 8 to 72 bytes (bcrypt). */
 export function PasswordSection({ api }: { api: SettingsApi }) {
+  const cardSize = useCardSize();
   const [form] = Form.useForm<Values>();
   const [saving, setSaving] = useState(false);
   const [feedback, setFeedback] = useState<FeedbackState>(null);
@@ -29,7 +31,7 @@ export function PasswordSection({ api }: { api: SettingsApi }) {
     }
   };
   return (
-    <Card title="Password" data-testid="settings-password">
+    <Card size={cardSize} title="Password" data-testid="settings-password" style={{ height: '100%' }}>
       <Feedback value={feedback} onClose={() => setFeedback(null)} />
       <Form form={form} layout="vertical" onFinish={change} requiredMark={false} autoComplete="off">
         <Form.Item name="old_password" label="Current password" rules={[{ required: true, message: 'Enter your current password' }]}>

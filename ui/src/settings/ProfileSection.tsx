@@ -3,6 +3,7 @@ import { Button, Card, Descriptions, Form, Input, Tag } from 'antd';
 import type { PublicUser } from '../api/types';
 import type { SettingsApi } from './client';
 import { errorText, fieldErrors } from './errors';
+import { useCardSize } from './layout';
 import { Feedback, type FeedbackState } from './Feedback';
 
 interface Props {
@@ -13,6 +14,7 @@ interface Props {
 
 /** Own name (the users service lets people change only their name and password themselves). */
 export function ProfileSection({ api, me, onChanged }: Props) {
+  const cardSize = useCardSize();
   const [form] = Form.useForm<{ name: string }>();
   const [saving, setSaving] = useState(false);
   const [feedback, setFeedback] = useState<FeedbackState>(null);
@@ -31,7 +33,7 @@ export function ProfileSection({ api, me, onChanged }: Props) {
     }
   };
   return (
-    <Card title="Profile" data-testid="settings-profile">
+    <Card size={cardSize} title="Profile" data-testid="settings-profile" style={{ height: '100%' }}>
       <Descriptions column={1} size="small" style={{ marginBottom: 16 }}>
         <Descriptions.Item label="Email">{me.email}</Descriptions.Item>
         <Descriptions.Item label="Role">

@@ -6,6 +6,7 @@ import type { PublicUserSecret } from '../api/types';
 import { AGENT_KEY_NAMES, whyRefusedEnvName } from '../../../daemon/crypto/env-names.js';
 import type { SettingsApi } from './client';
 import { errorText } from './errors';
+import { useCardSize } from './layout';
 import { Feedback, type FeedbackState } from './Feedback';
 import { exact, when } from './format';
 import { useLoad } from './useLoad';
@@ -23,10 +24,13 @@ const SUGGESTIONS = [...AGENT_KEY_NAMES].map((value) => ({ value }));
  * this page never holds one longer than the form that sends it (cleared on success and on leave).
  */
 export function SecretsSection({ api }: { api: SettingsApi }) {
+  const cardSize = useCardSize();
   const secrets = useLoad(() => api.secrets(), [api]);
   const [form] = Form.useForm<Values>();
   const [saving, setSaving] = useState(false);
+  // Two places: the outcome of a save next to the form, of a removal above the list.
   const [feedback, setFeedback] = useState<FeedbackState>(null);
+  const [listFeedback, setListFeedback] = useState<FeedbackState>(null);
   const valueRef = useRef<InputRef>(null);
   const list = secrets.data?.data ?? [];
   const existing = (name: string | undefined) => list.find((s) => s.name === name);
@@ -54,13 +58,13 @@ export function SecretsSection({ api }: { api: SettingsApi }) {
   };
 
   const remove = async (secret: PublicUserSecret) => {
-    setFeedback(null);
+    setListFeedback(null);
     try {
       await api.removeSecret(secret.id);
-      setFeedback({ type: 'success', text: `${secret.name} was removed.` });
+      setListFeedback({ type: 'success', text: `${secret.name} was removed.` });
       await secrets.reload();
     } catch (error) {
-      setFeedback({ type: 'error', text: errorText(error) });
+      setListFeedback({ type: 'error', text: errorText(error) });
     }
   };
 
@@ -70,53 +74,17 @@ export function SecretsSection({ api }: { api: SettingsApi }) {
   };
 
   return (
-    <Card title="Secrets" data-testid="settings-secrets">
+    <Card size={cardSize} title="Secrets" data-testid="settings-secrets">
       <Typography.Paragraph type="secondary">
         API keys and environment variables your agent sessions run with. They are stored encrypted and are write-only: nobody, you included, can read a value back. Set a name again to replace its value.
       </Typography.Paragraph>
-      <Feedback value={feedback} onClose={() => setFeedback(null)} />
+      <Feedback value={listFeedback} onClose={() => setListFeedback(null)} />
       {secrets.error && <Alert type="error" showIcon title={`Could not load your secrets: ${secrets.error}`} style={{ marginBottom: 12 }} action={<Button size="small" onClick={() => void secrets.reload()}>Retry</Button>} />}
-      <Form form={form} layout="vertical" initialValues={{ kind: 'auto' }} onFinish={save} requiredMark={false} autoComplete="off" style={{ marginBottom: 16 }}>
-        <Form.Item
-          name="name"
-          label="Name"
-          normalize={(v: string) => v.toUpperCase()}
-          rules={[
-            { required: true, message: 'Give the variable name, e.g. ANTHROPIC_API_KEY' },
-            { validator: async (_r, v: string) => { const why = v ? whyRefusedEnvName(v) : null; if (why) throw new Error(why); } },
-          ]}
-        >
-          <AutoComplete options={SUGGESTIONS} placeholder="ANTHROPIC_API_KEY" aria-label="Secret name" data-testid="secret-name" />
-        </Form.Item>
-        <Form.Item name="value" label={replacing ? `New value for ${replacing.name}` : 'Value'} rules={[{ required: true, message: 'Enter the value to store' }]}>
-          <Input.Password ref={valueRef} visibilityToggle={false} autoComplete="new-password" placeholder={replacing ? 'replaces the stored value' : 'paste the value'} data-testid="secret-value" />
-        </Form.Item>
-        <Form.Item name="kind" label="Kind">
-          <Select
-            style={{ maxWidth: 300 }}
-            options={[
-              { value: 'auto', label: 'Automatic (agent key for known names)' },
-              { value: 'agent_key', label: 'Agent key' },
-              { value: 'env', label: 'Environment variable' },
-            ]}
-          />
-        </Form.Item>
-        <Space wrap>
-          <Button type="primary" htmlType="submit" loading={saving} icon={<LockOutlined />}>
-            {replacing ? 'Replace value' : 'Save secret'}
-          </Button>
-          {name && (
-            <Button onClick={() => form.resetFields()} disabled={saving}>
-              Clear
-            </Button>
-          )}
-        </Space>
-      </Form>
       <List
         loading={secrets.loading && !secrets.data}
         dataSource={list}
         rowKey="id"
-        locale={{ emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description="No secrets yet. Add your model provider's API key above so your sessions can use it." /> }}
+        locale={{ emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description="No secrets yet. Add your model provider's API key below so your sessions can use it." /> }}
         renderItem={(secret) => (
           <List.Item
             data-testid="secret-row"
@@ -148,6 +116,45 @@ export function SecretsSection({ api }: { api: SettingsApi }) {
           </List.Item>
         )}
       />
+      <Card size="small" title={replacing ? `Replace the value of ${replacing.name}` : 'Add a secret'} style={{ marginTop: 16 }}>
+        <Feedback value={feedback} onClose={() => setFeedback(null)} />
+        <Form form={form} layout="vertical" initialValues={{ kind: 'auto' }} onFinish={save} requiredMark={false} autoComplete="off" style={{ maxWidth: 560 }}>
+          <Form.Item
+            name="name"
+            label="Name"
+            normalize={(v: string) => v.toUpperCase()}
+            rules={[
+              { required: true, message: 'Give the variable name, e.g. ANTHROPIC_API_KEY' },
+              { validator: async (_r, v: string) => { const why = v ? whyRefusedEnvName(v) : null; if (why) throw new Error(why); } },
+            ]}
+          >
+            <AutoComplete options={SUGGESTIONS} placeholder="ANTHROPIC_API_KEY" aria-label="Secret name" data-testid="secret-name" />
+          </Form.Item>
+          <Form.Item name="value" label={replacing ? `New value for ${replacing.name}` : 'Value'} rules={[{ required: true, message: 'Enter the value to store' }]}>
+            <Input.Password ref={valueRef} visibilityToggle={false} autoComplete="new-password" placeholder={replacing ? 'replaces the stored value' : 'paste the value'} data-testid="secret-value" />
+          </Form.Item>
+          <Form.Item name="kind" label="Kind">
+            <Select
+              style={{ maxWidth: 300 }}
+              options={[
+                { value: 'auto', label: 'Automatic (agent key for known names)' },
+                { value: 'agent_key', label: 'Agent key' },
+                { value: 'env', label: 'Environment variable' },
+              ]}
+            />
+          </Form.Item>
+          <Space wrap>
+            <Button type="primary" htmlType="submit" loading={saving} icon={<LockOutlined />}>
+              {replacing ? 'Replace value' : 'Save secret'}
+            </Button>
+            {name && (
+              <Button onClick={() => form.resetFields()} disabled={saving}>
+                Clear
+              </Button>
+            )}
+          </Space>
+        </Form>
+      </Card>
     </Card>
   );
 }

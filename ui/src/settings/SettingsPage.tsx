@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import { Flex, Tabs, Typography } from 'antd';
+import { Col, Row, Tabs, Typography } from 'antd';
 import { Navigate, Route, Routes, useNavigate, useParams } from 'react-router-dom';
 import { useAuth } from '../auth/AuthContext';
 import { settingsApi } from './client';
@@ -37,10 +37,14 @@ function SettingsTabs() {
       key: 'profile',
       label: 'Profile',
       children: (
-        <Flex vertical gap={16}>
-          <ProfileSection api={api} me={user} onChanged={() => void refreshUser()} />
-          <PasswordSection api={api} />
-        </Flex>
+        <Row gutter={[16, 16]}>
+          <Col xs={24} lg={12}>
+            <ProfileSection api={api} me={user} onChanged={() => void refreshUser()} />
+          </Col>
+          <Col xs={24} lg={12}>
+            <PasswordSection api={api} />
+          </Col>
+        </Row>
       ),
     },
     { key: 'api-keys', label: 'API keys', children: <ApiKeysSection api={api} /> },

@@ -17,9 +17,14 @@ export function UnixLinkModal({ api, user, mode, onDone, onClose }: { api: Setti
   const [form] = Form.useForm<{ unix_username: string }>();
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // The title keeps naming the user while the dialog animates closed.
+  const [shown, setShown] = useState<PublicUser | null>(user);
   useEffect(() => {
-    if (user) form.setFieldsValue({ unix_username: user.unix_username ?? '' });
-    setError(null);
+    if (user) {
+      setShown(user);
+      form.setFieldsValue({ unix_username: user.unix_username ?? '' });
+      setError(null);
+    }
   }, [user, form]);
   const link = async ({ unix_username }: { unix_username: string }) => {
     if (!user) return;
@@ -34,7 +39,7 @@ export function UnixLinkModal({ api, user, mode, onDone, onClose }: { api: Setti
     }
   };
   return (
-    <Modal open={user !== null} title={`Unix account of ${user?.email ?? ''}`} okText="Link" confirmLoading={saving} onOk={() => form.submit()} onCancel={onClose} destroyOnHidden forceRender>
+    <Modal open={user !== null} title={`Unix account of ${shown?.email ?? ''}`} okText="Link" confirmLoading={saving} onOk={() => form.submit()} onCancel={onClose} forceRender>
       {mode && <Alert type="info" showIcon title={MODE_NOTE[mode]} style={{ marginBottom: 12 }} />}
       {error && <Alert type="error" role="alert" showIcon title={error} style={{ marginBottom: 12 }} />}
       <Form form={form} layout="vertical" onFinish={link} requiredMark={false}>

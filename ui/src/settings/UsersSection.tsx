@@ -4,6 +4,7 @@ import { PlusOutlined, UserOutlined } from '@ant-design/icons';
 import type { DaemonInfo, PublicUser, Role } from '../api/types';
 import type { SettingsApi } from './client';
 import { errorText } from './errors';
+import { useCardSize } from './layout';
 import { Feedback, type FeedbackState } from './Feedback';
 import { useLoad } from './useLoad';
 import { grantableRoles, whyCannotEdit } from './roles';
@@ -14,6 +15,7 @@ const ROLE_COLOR: Record<Role, string> = { viewer: 'default', member: 'blue', ad
 
 /** Admins and owners: the team, roles (only grantable ones offered), disable/enable, Unix links. */
 export function UsersSection({ api, me, unixMode }: { api: SettingsApi; me: PublicUser; unixMode: DaemonInfo['unix_user_mode'] | null }) {
+  const cardSize = useCardSize();
   const users = useLoad(() => api.users(), [api]);
   const [feedback, setFeedback] = useState<FeedbackState>(null);
   const [creating, setCreating] = useState(false);
@@ -43,7 +45,7 @@ export function UsersSection({ api, me, unixMode }: { api: SettingsApi; me: Publ
   };
 
   return (
-    <Card
+    <Card size={cardSize}
       title="Users"
       data-testid="settings-users"
       extra={
@@ -81,25 +83,23 @@ export function UsersSection({ api, me, unixMode }: { api: SettingsApi; me: Publ
           // The current role is listed even when it cannot be granted, so the select shows it.
           const options = [...new Set<Role>([...grantable, user.role])].map((r) => ({ value: r, label: r, disabled: !grantable.includes(r) }));
           return (
-            <List.Item data-testid="user-row" data-email={user.email} style={{ flexWrap: 'wrap', gap: 8 }}>
-              <List.Item.Meta
-                avatar={<UserOutlined style={{ fontSize: 18, opacity: user.disabled ? 0.4 : 1 }} />}
-                title={
+            <List.Item data-testid="user-row" data-email={user.email} style={{ display: 'flex', flexWrap: 'wrap', alignItems: 'center', gap: 8 }}>
+              <div style={{ display: 'flex', gap: 12, flex: '1 1 260px', minWidth: 0 }}>
+                <UserOutlined style={{ fontSize: 18, marginTop: 3, alignSelf: 'flex-start', opacity: user.disabled ? 0.4 : 1 }} />
+                <div style={{ minWidth: 0 }}>
                   <Space wrap size={4}>
-                    <span>{user.name || user.email}</span>
+                    <Typography.Text strong>{user.name || user.email}</Typography.Text>
                     {isMe && <Tag>you</Tag>}
                     {user.disabled && <Tag color="red">disabled</Tag>}
                   </Space>
-                }
-                description={
-                  <Space wrap size={[12, 0]}>
-                    {user.name && <span>{user.email}</span>}
-                    <span>
-                      Unix: {user.unix_username ? <code>{user.unix_username}</code> : <Typography.Text type="secondary">not linked</Typography.Text>}
-                    </span>
-                  </Space>
-                }
-              />
+                  <div style={{ overflowWrap: 'anywhere' }}>
+                    <Typography.Text type="secondary">
+                      {user.name && <span style={{ marginRight: 12 }}>{user.email}</span>}
+                      <span>Unix: {user.unix_username ? <code>{user.unix_username}</code> : 'not linked'}</span>
+                    </Typography.Text>
+                  </div>
+                </div>
+              </div>
               <Space wrap size={8}>
                 <Tooltip title={why ?? undefined}>
                   {why ? (
