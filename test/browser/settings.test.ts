@@ -85,6 +85,22 @@ describe('settings', { skip: skip ?? false }, () => {
     await shoot(h, page, 'settings-admin-unix-link-refused');
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.getByTestId('unix-username').waitFor({ state: 'hidden' });
+
+    // A new user, offered only grantable roles; the daemon stores what the form said.
+    await page.getByRole('button', { name: 'New user' }).click();
+    const form = page.getByTestId('create-user-form');
+    await form.getByTestId('create-user-role').click();
+    const roleOptions = page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option');
+    await roleOptions.first().waitFor();
+    assert.deepEqual((await roleOptions.allTextContents()).sort(), ['member', 'viewer']);
+    await page.keyboard.press('Escape');
+    await form.getByLabel('Email', { exact: true }).fill('newbie@test.local');
+    await form.getByLabel('Name', { exact: true }).fill('New Bie');
+    await form.getByLabel('Initial password').fill('newbie-password-1');
+    await form.getByRole('button', { name: 'Create user' }).click();
+    await page.getByRole('status').filter({ hasText: 'newbie@test.local was created as member' }).waitFor();
+    const created = (await h.daemon.rest(ownerToken).service('users').find({ query: { email: 'newbie@test.local' } })) as { data: PublicUser[] };
+    assert.deepEqual(created.data.map((u) => [u.name, u.role]), [['New Bie', 'member']]);
     await shoot(h, page, 'settings-admin-users');
 
     await openTab(page, 'audit');
@@ -105,6 +121,10 @@ describe('settings', { skip: skip ?? false }, () => {
     }
     await page.getByRole('button', { name: 'Verify again' }).click();
     await page.getByTestId('audit-chain-status').filter({ hasText: /Chain verified/ }).waitFor();
+
+    // Live: a login elsewhere appears without a reload.
+    await h.daemon.login(target.email, target.password);
+    await page.locator('[data-testid="audit-row"]').filter({ hasText: 'auth.login' }).filter({ hasText: target.email }).first().waitFor();
 
     // Filter by action: only matching rows remain.
     await page.getByTestId('audit-filter-action').click();

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { Alert, Button, Card, DatePicker, Empty, List, Select, Space, Tag, Typography } from 'antd';
 import type { Dayjs } from 'dayjs';
 import type { PublicAuditEvent } from '../api/types';
@@ -67,6 +67,22 @@ export function AuditSection({ api }: { api: SettingsApi }) {
     () => new Map<string, string>([...(users.data?.data ?? []).map((u) => [u.id, u.email] as const), ...(worktrees.data?.data ?? []).map((w) => [w.id, w.name] as const)]),
     [users.data, worktrees.data],
   );
+  // Following along: on the first page, new rows show up as they are written (at most one reload a second).
+  const { reload } = events;
+  useEffect(() => {
+    if (page !== 1) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const off = api.onAuditAppended(() => {
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        void reload(true);
+      }, 1000);
+    });
+    return () => {
+      off();
+      if (timer) clearTimeout(timer);
+    };
+  }, [api, page, reload]);
   const set = (patch: Partial<Filters>) => {
     setFilters((f) => ({ ...f, ...patch }));
     setPage(1);

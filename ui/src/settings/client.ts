@@ -32,6 +32,12 @@ export function settingsApi(client: ApiClient) {
 
     audit: (query: Record<string, unknown>) => service(client, 'audit').find({ query }),
     auditChain: () => chain.find(),
+    /** New audit rows as they are appended (the daemon publishes them to admins and owners only). */
+    onAuditAppended: (listener: () => void): (() => void) => {
+      const audit = service(client, 'audit');
+      audit.on('created', listener);
+      return () => audit.off('created', listener);
+    },
     /** Admins see every worktree record (never its contents): names for the audit filter. */
     worktrees: () => service(client, 'worktrees').find({ query: { $limit: 1000 } }),
   };

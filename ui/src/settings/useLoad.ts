@@ -6,7 +6,8 @@ export interface Loaded<T> {
   loading: boolean;
   /** A readable message when the last load failed. */
   error: string | null;
-  reload: () => Promise<void>;
+  /** Loads again; `quiet` keeps the current data on screen without a loading state (live refreshes). */
+  reload: (quiet?: boolean) => Promise<void>;
 }
 
 /**
@@ -20,9 +21,9 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): Lo
   const generation = useRef(0);
   // eslint-disable-next-line react-hooks/exhaustive-deps
   const run = useCallback(load, deps);
-  const reload = useCallback(async () => {
+  const reload = useCallback(async (quiet = false) => {
     const mine = ++generation.current;
-    setLoading(true);
+    if (!quiet) setLoading(true);
     try {
       const result = await run();
       if (mine !== generation.current) return;
