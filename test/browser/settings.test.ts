@@ -206,6 +206,7 @@ describe('settings', { skip: skip ?? false }, () => {
     await page.locator('.ant-popconfirm').getByRole('button', { name: 'Revoke' }).click();
     await page.getByTestId('api-key-row').filter({ hasText: 'revoked' }).waitFor();
     assert.equal((await fetch(`${h.daemon.url}/users/me`, { headers: { authorization: `Bearer ${key}` } })).status, 401);
+    await shoot(h, page, 'settings-member-api-keys');
     assert.deepEqual(errors, []);
   });
 
@@ -254,6 +255,9 @@ describe('settings', { skip: skip ?? false }, () => {
       else if (tab === 'users') await page.getByTestId('user-row').first().waitFor();
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= PHONE.width, `${tab}: no sideways scrolling at 390 px (page is ${width} px wide)`);
+      for (const box of await Promise.all((await page.getByRole('tab').all()).map((t) => t.boundingBox()))) {
+        assert.ok(box && box.x >= 0 && box.x + box.width <= PHONE.width, `${tab}: every settings tab is on screen`);
+      }
       await shoot(h, page, `settings-admin-${tab}-phone`);
     }
     assert.deepEqual(errors, []);

@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import { Col, Row, Tabs, Typography } from 'antd';
+import { Col, Grid, Row, Tabs, Typography } from 'antd';
 import { Navigate, Route, Routes, useNavigate, useParams } from 'react-router-dom';
 import { useAuth } from '../auth/AuthContext';
 import { settingsApi } from './client';
@@ -31,6 +31,8 @@ function SettingsTabs() {
   const { tab } = useParams();
   const navigate = useNavigate();
   const api = useMemo(() => settingsApi(client), [client]);
+  // Short labels on a phone, so all five tabs fit 390 px without an overflow menu.
+  const narrow = Grid.useBreakpoint().sm === false;
   if (!user) return null;
   const items = [
     {
@@ -47,12 +49,12 @@ function SettingsTabs() {
         </Row>
       ),
     },
-    { key: 'api-keys', label: 'API keys', children: <ApiKeysSection api={api} /> },
+    { key: 'api-keys', label: narrow ? 'Keys' : 'API keys', children: <ApiKeysSection api={api} /> },
     { key: 'secrets', label: 'Secrets', children: <SecretsSection api={api} /> },
     ...(isAdmin(user)
       ? [
           { key: 'users', label: 'Users', children: <UsersSection api={api} me={user} unixMode={info?.unix_user_mode ?? null} /> },
-          { key: 'audit', label: 'Audit log', children: <AuditSection api={api} /> },
+          { key: 'audit', label: narrow ? 'Audit' : 'Audit log', children: <AuditSection api={api} /> },
         ]
       : []),
   ];
