@@ -84,6 +84,8 @@ const CLASSIFICATION: Record<string, Classification> = {
   // Audit log: admins only.
   'audit find': signedIn('Forbidden', () => ({})),
   'audit get': signedIn('Forbidden', () => ({ id: 1 })),
+  // Audit chain status (`agor audit verify` over the API): admins only.
+  'audit-chain find': signedIn('Forbidden', () => ({})),
   // Secrets: one's own only, write-only values; another's answers like a missing one.
   'user-secrets find': signedIn('ok', () => ({})),
   'user-secrets get': signedIn('NotFound', (f) => ({ id: f.memberSecretId })),

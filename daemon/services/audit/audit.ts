@@ -6,6 +6,7 @@ import { AuditService } from './audit.class.js';
 import { auditScopeFor, auditScopeIsEmpty } from './audit-scope.js';
 import { auditQuerySchema, toPublicAuditEvent } from './audit.schema.js';
 import { auditMethods, auditPath } from './audit.shared.js';
+import { configureAuditChain } from './audit-chain.js';
 
 declare module '../../declarations.js' {
   interface ServiceTypes {
@@ -35,4 +36,5 @@ export function configureAudit(app: Application): void {
     },
   });
   onAuditAppended(db, (row) => app.service(auditPath).emit('created', toPublicAuditEvent(row)));
+  configureAuditChain(app);
 }

@@ -1,0 +1,46 @@
+// Every call the settings make, in one place, through the scaffold's typed client
+// (ui/src/api/client.ts). The one service it does not list is audit-chain (settings-only).
+import type { Params } from '@feathersjs/feathers';
+import { service, type ApiClient } from '../api/client';
+import type { PublicApiKey, PublicUser, PublicUserSecret, Role } from '../api/types';
+import type { AuditChainStatus } from '../../../daemon/services/audit/audit-chain.shared.js';
+
+export type { AuditChainStatus };
+
+export function settingsApi(client: ApiClient) {
+  const users = service(client, 'users');
+  const keys = service(client, 'api-keys');
+  const secrets = service(client, 'user-secrets');
+  const chain = client.service('audit-chain') as unknown as { find(params?: Params): Promise<AuditChainStatus> };
+  return {
+    me: () => users.get('me'),
+    patchMe: (data: { name?: string; password?: string; old_password?: string }) => users.patch('me', data),
+
+    apiKeys: () => keys.find({ query: { $limit: 1000 } }),
+    createApiKey: (data: { name: string; scope: 'full' | 'read'; expires_in_days?: number }): Promise<PublicApiKey> => keys.create(data),
+    revokeApiKey: (id: string) => keys.remove(id),
+
+    secrets: () => secrets.find({ query: { $limit: 1000 } }),
+    createSecret: (data: { name: string; value: string; kind?: string }): Promise<PublicUserSecret> => secrets.create(data),
+    /** By name: the service takes a secret's id or its name. */
+    replaceSecret: (name: string, data: { value: string; kind?: string }): Promise<PublicUserSecret> => secrets.patch(name, data),
+    removeSecret: (id: string) => secrets.remove(id),
+
+    users: () => users.find({ query: { $limit: 1000 } }),
+    createUser: (data: { email: string; password: string; name?: string; role: Role; unix_username?: string }): Promise<PublicUser> => users.create(data),
+    patchUser: (id: string, data: { role?: Role; disabled?: boolean; unix_username?: string | null }): Promise<PublicUser> => users.patch(id, data),
+
+    audit: (query: Record<string, unknown>) => service(client, 'audit').find({ query }),
+    auditChain: () => chain.find(),
+    /** New audit rows as they are appended (the daemon publishes them to admins and owners only). */
+    onAuditAppended: (listener: () => void): (() => void) => {
+      const audit = service(client, 'audit');
+      audit.on('created', listener);
+      return () => audit.off('created', listener);
+    },
+    /** Admins see every worktree record (never its contents): names for the audit filter. */
+    worktrees: () => service(client, 'worktrees').find({ query: { $limit: 1000 } }),
+  };
+}
+
+export type SettingsApi = ReturnType<typeof settingsApi>;
