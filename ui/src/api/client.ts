@@ -5,6 +5,7 @@ import { io } from 'socket.io-client';
 import { terminalsMethods, terminalsPath } from '../../../daemon/services/terminals/terminals.shared.js';
 import type {
   DaemonInfo,
+  AuditChainStatus,
   Page,
   PublicApiKey,
   PublicAuditEvent,
@@ -61,6 +62,7 @@ export interface ApiServices {
   'worktree-access': CrudService<WorktreeAccess>;
   presence: CrudService<PresenceEntry, { worktree_id: string | null }>;
   info: { find(): Promise<DaemonInfo> };
+  'audit-chain': { find(): Promise<AuditChainStatus> };
   terminals: TerminalsService;
 }
 

@@ -3,6 +3,7 @@
 export type { PublicUser } from '../../../daemon/services/users/users.shared.js';
 export type { PublicApiKey } from '../../../daemon/services/api-keys/api-keys.shared.js';
 export type { PublicAuditEvent } from '../../../daemon/services/audit/audit.shared.js';
+export type { AuditChainStatus } from '../../../daemon/services/audit/audit-chain.shared.js';
 export type { PublicUserSecret, SecretKind } from '../../../daemon/services/user-secrets/user-secrets.shared.js';
 export type { PublicRepo } from '../../../daemon/services/repos/repos.shared.js';
 export type { PublicWorktree } from '../../../daemon/services/worktrees/worktrees.shared.js';

@@ -1,9 +1,7 @@
 // Every call the settings make, in one place, through the scaffold's typed client
-// (ui/src/api/client.ts). The one service it does not list is audit-chain (settings-only).
-import type { Params } from '@feathersjs/feathers';
+// (ui/src/api/client.ts).
 import { service, type ApiClient } from '../api/client';
-import type { PublicApiKey, PublicUser, PublicUserSecret, Role } from '../api/types';
-import type { AuditChainStatus } from '../../../daemon/services/audit/audit-chain.shared.js';
+import type { AuditChainStatus, PublicApiKey, PublicUser, PublicUserSecret, Role } from '../api/types';
 
 export type { AuditChainStatus };
 
@@ -11,7 +9,7 @@ export function settingsApi(client: ApiClient) {
   const users = service(client, 'users');
   const keys = service(client, 'api-keys');
   const secrets = service(client, 'user-secrets');
-  const chain = client.service('audit-chain') as unknown as { find(params?: Params): Promise<AuditChainStatus> };
+  const chain = service(client, 'audit-chain');
   return {
     me: () => users.get('me'),
     patchMe: (data: { name?: string; password?: string; old_password?: string }) => users.patch('me', data),
