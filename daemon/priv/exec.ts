@@ -9,7 +9,8 @@
 // agor-priv stays as a small root parent: Node cannot replace its own process image. It forwards the
 // signals sudo relays, exits with the child's status (128+n when the child is killed by signal n),
 // and kills the child if its own parent (sudo) disappears; the child dies with SIGKILL if agor-priv
-// itself is killed (parent-death signal).
+// itself is killed (parent-death signal). When the child ends, whatever of the identity is left in
+// agor-priv's session (a nohup'ed job of a terminal's shell) is killed too (sweepSession).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -98,6 +99,8 @@ export function childEnvironment(account: PasswdEntry, term: string | undefined)
 export interface ExecPlan {
   file: string;
   args: string[];
+  /** The identity's uid: what is left of it in agor-priv's session when the child ends is killed. */
+  uid: number;
 }
 
 export function planExec(request: ExecRequest, config: PrivConfig): ExecPlan {
@@ -111,6 +114,7 @@ export function planExec(request: ExecRequest, config: PrivConfig): ExecPlan {
   const setpriv = toolPath('setpriv');
   const env = toolPath('env');
   return {
+    uid: identity.uid,
     file: setpriv,
     args: [
       '--reuid', String(identity.uid),
@@ -127,6 +131,48 @@ export function planExec(request: ExecRequest, config: PrivConfig): ExecPlan {
       ...program,
     ],
   };
+}
+
+/** Session id (field 6 of /proc/<pid>/stat) of a process, or undefined if it is gone. */
+function sessionOf(pid: number | 'self'): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // pid (comm) state ppid pgrp session ...: comm may hold spaces and parentheses.
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
+  } catch {
+    return undefined;
+  }
+}
+
+function runsAs(pid: number, uid: number): boolean {
+  try {
+    const m = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m !== null && [m[1], m[2], m[3]].some((u) => Number(u) === uid);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Kills what the child left behind: every process of `uid` still in agor-priv's session (a
+ * `nohup`ed or disowned job of a terminal's shell, a daemon an agent forked). The session belongs to
+ * this one spawn (sudo's use_pty monitor, or the session the daemon started sudo in), so nothing
+ * else of the identity is touched. A process that left the session (setsid) is out of reach.
+ */
+export function sweepSession(uid: number): void {
+  const sid = sessionOf('self');
+  if (sid === undefined || uid === 0) return;
+  for (let round = 0; round < 5; round += 1) {
+    const left = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => pid !== process.pid && sessionOf(pid) === sid && runsAs(pid, uid));
+    if (left.length === 0) return;
+    for (const pid of left) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone meanwhile */
+      }
+    }
+  }
 }
 
 function hasUsableHome(account: PasswdEntry): boolean {
@@ -162,6 +208,7 @@ export function runExec(plan: ExecPlan): Promise<number> {
       finish(EXIT_CODES.unavailable);
     });
     child.once('exit', (code, signal) => {
+      sweepSession(plan.uid);
       if (code !== null) finish(code);
       else finish(128 + (signal ? (os.constants.signals[signal] ?? 0) : 0));
     });
