@@ -15,6 +15,15 @@ export const TERMINAL_TERM = 'xterm-256color';
 /** Events the opening socket receives (Feathers client: service('terminals').on('output' | 'exit')). */
 export const OUTPUT_EVENT = 'terminals output';
 export const EXIT_EVENT = 'terminals exit';
+/**
+ * Output batching: a small chunk with nothing pending (an echoed keystroke, a prompt) goes out at
+ * once; a full PTY read (~4 KiB: a large `cat` is running) starts a batch that gathers chunks for up
+ * to BATCH_MS or BATCH_BYTES, so the socket carries a few large events instead of thousands of 4 KiB
+ * ones.
+ */
+const BATCH_MS = 4;
+const BATCH_BYTES = 64 * 1024;
+const BURST_CHUNK = 2048;
 
 export interface TerminalOwner {
   id: string;
@@ -63,6 +72,29 @@ function sessionMembers(sid: number): number[] {
     }
   }
   return pids;
+}
+
+/** Gathers output chunks into events (see BATCH_MS); flush() sends what is pending now. */
+function outputBatcher(send: (data: string) => void): { push(chunk: string): void; flush(): void } {
+  let pending: string[] = [];
+  let bytes = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (pending.length === 0) return;
+    const data = pending.length === 1 ? pending[0]! : pending.join('');
+    pending = [];
+    bytes = 0;
+    send(data);
+  };
+  const push = (chunk: string) => {
+    pending.push(chunk);
+    bytes += chunk.length;
+    if (bytes >= BATCH_BYTES || (timer === undefined && chunk.length < BURST_CHUNK)) return flush();
+    timer ??= setTimeout(flush, BATCH_MS);
+  };
+  return { push, flush };
 }
 
 function signalQuietly(pid: number, signal: NodeJS.Signals): void {
@@ -150,10 +182,12 @@ export class TerminalManager {
     };
     this.terminals.set(id, terminal);
     this.touch(terminal);
-    proc.onData((data) => {
+    const output = outputBatcher((data) => {
       if (terminal.socket.connected) terminal.socket.emit(OUTPUT_EVENT, { id, data });
     });
+    proc.onData(output.push);
     proc.onExit(({ exitCode, signal }) => {
+      output.flush();
       clearTimeout(terminal.idleTimer);
       this.terminals.delete(id);
       // The shell is gone; anything it left in its session goes too.
