@@ -24,6 +24,18 @@ export const EXIT_EVENT = 'terminals exit';
 const BATCH_MS = 4;
 const BATCH_BYTES = 64 * 1024;
 const BURST_CHUNK = 2048;
+/**
+ * Flow control: when this many output events wait in the connection's write buffer (the client or
+ * the network does not keep up), the PTY is paused — the shell's writes block, as over a slow ssh
+ * link — until the buffer is handed on. The daemon holds at most about this many batches per terminal.
+ */
+const MAX_BACKLOG_EVENTS = 16;
+
+/** The engine.io connection under a socket: its packets not yet handed to the transport. */
+interface EngineConnection {
+  writeBuffer?: unknown[];
+  once(event: 'drain', listener: () => void): unknown;
+}
 
 export interface TerminalOwner {
   id: string;
@@ -43,6 +55,8 @@ export interface Terminal {
   /** Resolves with the exit code once the shell exited. */
   exited: Promise<{ code: number; signal: number | undefined }>;
   closeReason?: string;
+  /** Output paused by flow control (see MAX_BACKLOG_EVENTS). */
+  paused: boolean;
 }
 
 export function describeIdentity(identity: ExecutionIdentity): string {
@@ -179,11 +193,19 @@ export class TerminalManager {
       pid: proc.pid,
       idleTimer: undefined as unknown as NodeJS.Timeout,
       exited,
+      paused: false,
     };
     this.terminals.set(id, terminal);
     this.touch(terminal);
+    const conn = (args.socket as unknown as { conn?: EngineConnection }).conn;
     const output = outputBatcher((data) => {
-      if (terminal.socket.connected) terminal.socket.emit(OUTPUT_EVENT, { id, data });
+      if (!terminal.socket.connected) return;
+      terminal.socket.emit(OUTPUT_EVENT, { id, data });
+      if (!terminal.paused && conn && (conn.writeBuffer?.length ?? 0) >= MAX_BACKLOG_EVENTS) {
+        terminal.paused = true;
+        proc.pause();
+        conn.once('drain', () => this.resume(terminal));
+      }
     });
     proc.onData(output.push);
     proc.onExit(({ exitCode, signal }) => {
@@ -200,6 +222,17 @@ export class TerminalManager {
     });
     void this.audit(terminal, 'terminal.opened', { cols: args.cols, rows: args.rows });
     return terminal;
+  }
+
+  /** Lets output flow again (flow control; and before a close, so the PTY's exit is seen). */
+  private resume(terminal: Terminal): void {
+    if (!terminal.paused) return;
+    terminal.paused = false;
+    try {
+      terminal.pty.resume();
+    } catch {
+      /* gone */
+    }
   }
 
   /** Input or output of a user resets the idle timer. */
@@ -237,6 +270,8 @@ export class TerminalManager {
     if (!this.terminals.has(terminal.id)) return void (await terminal.exited);
     terminal.closeReason ??= reason;
     clearTimeout(terminal.idleTimer);
+    // A paused PTY would never report the shell's exit (node-pty waits for its output to end).
+    this.resume(terminal);
     this.sweep(terminal, 'SIGHUP');
     this.sweep(terminal, 'SIGCONT');
     const grace = Math.min(this.config.stop_grace_seconds * 1000, 2000);
