@@ -70,8 +70,10 @@ class Driver {
     // $((...)) is expanded by the shell only: the echo of the typed line does not match.
     let tail = '';
     return this.timed(`${command}; echo ${tag}-$((40+2))\r`, (chunk) => {
-      tail = (tail + chunk).slice(-64);
-      return tail.includes(`${tag}-42`);
+      // The marker may straddle two chunks, or share one with a long prompt after it.
+      const seen = tail + chunk;
+      tail = seen.slice(-64);
+      return seen.includes(`${tag}-42`);
     }, `${command} to finish`, waitMs);
   }
 }
