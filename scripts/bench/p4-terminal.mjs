@@ -3,19 +3,22 @@
 //   node scripts/bench/p4-terminal.mjs [--keys 300] [--mb 20] [--runs 3]
 // A daemon (child process, simple mode, terminal on) opens a login shell through the terminals
 // service; the bench drives it with the official Feathers Socket.IO client, exactly as the UI does.
-// Baseline, measured in the same run: node-pty in this process spawning the same login shell with
-// the same kind of clean environment (what the daemon itself does, minus Socket.IO and the service).
+// Baselines, measured in the same run: node-pty in this process spawning the same login shell with
+// the same clean environment (what the daemon itself does, minus Socket.IO and the service), and the
+// same behind a bare Socket.IO server in its own process (the transport's own cost, without Feathers,
+// authentication, validation, batching or flow control).
 //   keystroke → echo  one character sent (terminals.input over Socket.IO / pty.write), timed until
 //                     the output carrying its echo arrives; --keys keystrokes, the line cleared
-//                     (Ctrl-U, untimed) every 40; p50 / p99 / max and the ratio to the baseline
+//                     (Ctrl-U, untimed) every 40; p50 / p99 / max and the ratios to the baselines
 //   large cat         `cat` of a --mb MB text file in the worktree, from the command's Enter to the
-//                     marker printed after it; MB/s (of the file's size), best of --runs, ratio
+//                     marker printed after it; MB/s (of the file's size), best of --runs, ratios
 // Every wait is bounded; only our own daemon child is signalled (by pid).
 import { performance } from 'node:perf_hooks';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import * as pty from 'node-pty';
 import { feathers } from '@feathersjs/feathers';
 import socketioClient from '@feathersjs/socketio-client';
@@ -138,15 +141,68 @@ function bigFile(dir, mb) {
   return file;
 }
 
+/** The clean environment the daemon gives a simple-mode terminal's login shell. */
+function shellEnv() {
+  const me = os.userInfo();
+  return { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: me.homedir, USER: me.username, LOGNAME: me.username, SHELL: me.shell || '/bin/sh', LANG: 'C.UTF-8', TERM: 'xterm-256color' };
+}
+
 /** node-pty here, spawning the login shell the daemon would start in simple mode. */
 function plainTerminal(cwd) {
-  const me = os.userInfo();
-  const shell = me.shell || '/bin/sh';
-  const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: me.homedir, USER: me.username, LOGNAME: me.username, SHELL: shell, LANG: 'C.UTF-8', TERM: 'xterm-256color' };
-  const proc = pty.spawn(shell, ['-l'], { name: 'xterm-256color', cols: COLS, rows: ROWS, cwd, env });
+  const env = shellEnv();
+  const proc = pty.spawn(env.SHELL, ['-l'], { name: 'xterm-256color', cols: COLS, rows: ROWS, cwd, env });
   const driver = new Driver((keys) => proc.write(keys));
   proc.onData((d) => driver.data(d));
   return { driver, close: () => proc.kill('SIGKILL') };
+}
+
+/**
+ * A second baseline: the same login shell behind a bare Socket.IO server in its own Node process (no
+ * Feathers, no authentication, no validation, no batching): what any Socket.IO terminal costs.
+ */
+const BARE_SERVER = `
+import http from 'node:http';
+import { Server } from 'socket.io';
+import * as pty from 'node-pty';
+const [cwd, env] = [process.argv[1], JSON.parse(process.argv[2])];
+const server = http.createServer();
+const io = new Server(server, { transports: ['websocket'] });
+io.on('connection', (socket) => {
+  const proc = pty.spawn(env.SHELL, ['-l'], { name: 'xterm-256color', cols: ${COLS}, rows: ${ROWS}, cwd, env });
+  proc.onData((data) => socket.emit('output', data));
+  socket.on('input', (data) => proc.write(data));
+  socket.on('disconnect', () => proc.kill('SIGKILL'));
+});
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+`;
+
+async function bareSocketIoTerminal(cwd) {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', BARE_SERVER, cwd, JSON.stringify(shellEnv())], {
+    cwd: path.dirname(new URL(import.meta.url).pathname),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the bare Socket.IO server did not start')), 30_000);
+    child.stdout.setEncoding('utf8').once('data', (d) => {
+      clearTimeout(timer);
+      resolve(Number(d.trim()));
+    });
+    child.once('exit', (code) => reject(new Error(`the bare Socket.IO server exited (${code})`)));
+  });
+  const sock = io(`http://127.0.0.1:${port}`, { transports: ['websocket'], forceNew: true, reconnection: false });
+  await new Promise((resolve, reject) => {
+    sock.once('connect', resolve);
+    sock.once('connect_error', reject);
+  });
+  const driver = new Driver((data) => sock.emit('input', data));
+  sock.on('output', (d) => driver.data(d));
+  return {
+    driver,
+    close: () => {
+      sock.close();
+      child.kill('SIGKILL');
+    },
+  };
 }
 
 const home = await makeHome('agor-bench-p4-');
@@ -155,6 +211,7 @@ const { makeRepo } = await import(dist('daemon/git/test-support.js'));
 let daemon;
 let socket;
 let plain;
+let bare;
 try {
   daemon = await spawnDaemon(home.env);
   const { accessToken } = await login(daemon.url, 'bench-owner@agor.test', 'bench-owner-password-1');
@@ -187,55 +244,52 @@ try {
     if (e.id === id) viaDaemon.data(e.data);
   });
   plain = plainTerminal(worktree.path);
+  bare = await bareSocketIoTerminal(worktree.path);
+  const sides = [
+    ['daemon (Feathers, Socket.IO)', viaDaemon],
+    ['bare Socket.IO + node-pty', bare.driver],
+    ['plain node-pty (in process)', plain.driver],
+  ];
 
   console.log(`P4 web terminal: ${KEYS} keystrokes, cat of a ${MB} MB file x ${RUNS} (Node ${process.version}, ${os.cpus().length} CPUs)`);
-  await ready(viaDaemon);
-  await ready(plain.driver);
-  // Alternating halves, so drift on a shared machine hits both sides alike.
-  const keysDaemon = [];
-  const keysPlain = [];
+  for (const [, driver] of sides) await ready(driver);
+  // Alternating halves, so drift on a shared machine hits every side alike.
+  const keys = sides.map(() => []);
   for (let half = 0; half < 2; half++) {
-    keysPlain.push(...(await keystrokes(plain.driver)));
-    keysDaemon.push(...(await keystrokes(viaDaemon)));
+    for (const [i, [, driver]] of sides.entries()) keys[i].push(...(await keystrokes(driver)));
   }
-  const catPlain = await catThroughput(plain.driver, file);
-  const catDaemon = await catThroughput(viaDaemon, file);
+  const cats = [];
+  for (const [, driver] of sides) cats.push(await catThroughput(driver, file));
   await Promise.all(acks);
   await terminals.remove(id);
 
-  keysDaemon.sort((a, b) => a - b);
-  keysPlain.sort((a, b) => a - b);
+  for (const k of keys) k.sort((a, b) => a - b);
   const p = (xs, q) => percentile(xs, q);
   const ms = (x) => `${x.toFixed(2)} ms`;
+  const [kd, kb, kp] = keys;
   printTable(
-    ['keystroke → echo', 'p50', 'p99', 'max'],
-    [
-      ['daemon (Socket.IO)', ms(p(keysDaemon, 50)), ms(p(keysDaemon, 99)), ms(keysDaemon.at(-1))],
-      ['plain node-pty', ms(p(keysPlain, 50)), ms(p(keysPlain, 99)), ms(keysPlain.at(-1))],
-      ['ratio', `${(p(keysDaemon, 50) / p(keysPlain, 50)).toFixed(1)}x`, `${(p(keysDaemon, 99) / p(keysPlain, 99)).toFixed(1)}x`, ''],
-    ],
+    ['keystroke → echo', 'p50', 'p99', 'max', 'p50 ÷ plain', 'p50 ÷ bare'],
+    sides.map(([label], i) => [label, ms(p(keys[i], 50)), ms(p(keys[i], 99)), ms(keys[i].at(-1)), `${(p(keys[i], 50) / p(kp, 50)).toFixed(1)}x`, `${(p(keys[i], 50) / p(kb, 50)).toFixed(1)}x`]),
   );
   console.log('');
   const mbs = (x) => `${x.toFixed(1)} MB/s`;
   printTable(
-    [`cat ${MB} MB`, 'best', 'runs'],
-    [
-      ['daemon (Socket.IO)', mbs(catDaemon.best), catDaemon.rates.map((r) => r.toFixed(1)).join(' / ')],
-      ['plain node-pty', mbs(catPlain.best), catPlain.rates.map((r) => r.toFixed(1)).join(' / ')],
-      ['ratio (daemon ÷ plain)', (catDaemon.best / catPlain.best).toFixed(2), ''],
-    ],
+    [`cat ${MB} MB`, 'best', 'runs', '÷ plain', '÷ bare'],
+    sides.map(([label], i) => [label, mbs(cats[i].best), cats[i].rates.map((r) => r.toFixed(1)).join(' / '), (cats[i].best / cats[2].best).toFixed(2), (cats[i].best / cats[1].best).toFixed(2)]),
   );
+  const summary = (xs) => ({ p50: p(xs, 50), p99: p(xs, 99) });
   console.log(
     JSON.stringify({
       bench: 'p4-terminal',
       keys: KEYS,
       mb: MB,
-      keystroke_ms: { daemon: { p50: p(keysDaemon, 50), p99: p(keysDaemon, 99) }, plain: { p50: p(keysPlain, 50), p99: p(keysPlain, 99) } },
-      cat_mb_s: { daemon: catDaemon.best, plain: catPlain.best },
+      keystroke_ms: { daemon: summary(kd), bare_socketio: summary(kb), plain: summary(kp) },
+      cat_mb_s: { daemon: cats[0].best, bare_socketio: cats[1].best, plain: cats[2].best },
     }),
   );
 } finally {
   plain?.close();
+  bare?.close();
   socket?.close();
   await daemon?.stop();
   home.cleanup();
