@@ -39,6 +39,10 @@ const { startFakeAnthropic } = await import(dist('test/fakes/anthropic.js'));
 const fake = await startFakeAnthropic();
 const reply = (i) => ({ blocks: [{ type: 'text', text: `Hello from the fake model (${i}).` }], usage: { input_tokens: 100, output_tokens: 12 } });
 
+const cliState = ['.claude', '.claude.json'].map((name) => {
+  const file = path.join(os.userInfo().homedir, name);
+  return [file, fs.existsSync(file)];
+});
 const home = await makeHome('agor-bench-p6c-');
 const { makeRepo } = await import(dist('daemon/git/test-support.js'));
 // The SDK side gets a private HOME (the CLI keeps its transcripts in ~/.claude).
@@ -176,8 +180,12 @@ try {
   socket?.close();
   await daemon?.stop();
   await fake.close();
-  // In simple mode the executor's HOME is the daemon user's own; the CLI filed this run's
-  // transcripts under ~/.claude/projects/<the worktree path, '/' and '.' as '-'>: remove only those.
+  // In simple mode the executor's HOME is the daemon user's own, where the CLI keeps its state:
+  // what this run created there goes (~/.claude and ~/.claude.json if they did not exist before;
+  // otherwise only this run's transcripts, ~/.claude/projects/<worktree path with '-' for '/' and '.'>).
+  for (const [file, existed] of cliState) {
+    if (!existed) fs.rmSync(file, { recursive: true, force: true });
+  }
   if (worktreePath) {
     const transcripts = path.join(os.userInfo().homedir, '.claude', 'projects', worktreePath.replace(/[^A-Za-z0-9]/g, '-'));
     fs.rmSync(transcripts, { recursive: true, force: true });
