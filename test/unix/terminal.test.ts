@@ -372,5 +372,21 @@ describe('web terminals under unix isolation (real sudo, agor-priv, node-pty)', 
     it("closing the terminal leaves no process of alice's account", async () => {
       await closeLeavesNothing(rig, term, fx.uid(alice.unix!));
     });
+
+    it("a closed socket, then daemon shutdown, leave no process of alice's account", async () => {
+      const uid = fx.uid(alice.unix!);
+      const client = await alice.connect();
+      const t = await client.open(S.id);
+      const shell = Number(await t.value('PID', 'echo $$'));
+      await t.run(['nohup sleep 303 >/dev/null 2>&1 &']);
+      assert.ok(processesOf(uid).includes(shell));
+      client.close();
+      await until(() => processesOf(uid).length === 0, `no process of uid ${uid} after the socket closed (left: ${processesOf(uid).join(',')})`);
+      const open = await (await alice.connect()).open(S.id);
+      await open.run(['nohup sleep 304 >/dev/null 2>&1 &']);
+      assert.ok(processesOf(uid).length >= 2, 'the shell and its job run');
+      await rig.stop();
+      await until(() => processesOf(uid).length === 0, `no process of uid ${uid} after daemon shutdown (left: ${processesOf(uid).join(',')})`);
+    });
   });
 });
