@@ -15,6 +15,27 @@ export const TERMINAL_TERM = 'xterm-256color';
 /** Events the opening socket receives (Feathers client: service('terminals').on('output' | 'exit')). */
 export const OUTPUT_EVENT = 'terminals output';
 export const EXIT_EVENT = 'terminals exit';
+/**
+ * Output batching: a small chunk with nothing pending (an echoed keystroke, a prompt) goes out at
+ * once; a full PTY read (~4 KiB: a large `cat` is running) starts a batch that gathers chunks for up
+ * to BATCH_MS or BATCH_BYTES, so the socket carries a few large events instead of thousands of 4 KiB
+ * ones.
+ */
+const BATCH_MS = 4;
+const BATCH_BYTES = 64 * 1024;
+const BURST_CHUNK = 2048;
+/**
+ * Flow control: when this many output events wait in the connection's write buffer (the client or
+ * the network does not keep up), the PTY is paused — the shell's writes block, as over a slow ssh
+ * link — until the buffer is handed on. The daemon holds at most about this many batches per terminal.
+ */
+const MAX_BACKLOG_EVENTS = 16;
+
+/** The engine.io connection under a socket: its packets not yet handed to the transport. */
+interface EngineConnection {
+  writeBuffer?: unknown[];
+  once(event: 'drain', listener: () => void): unknown;
+}
 
 export interface TerminalOwner {
   id: string;
@@ -34,6 +55,8 @@ export interface Terminal {
   /** Resolves with the exit code once the shell exited. */
   exited: Promise<{ code: number; signal: number | undefined }>;
   closeReason?: string;
+  /** Output paused by flow control (see MAX_BACKLOG_EVENTS). */
+  paused: boolean;
 }
 
 export function describeIdentity(identity: ExecutionIdentity): string {
@@ -63,6 +86,29 @@ function sessionMembers(sid: number): number[] {
     }
   }
   return pids;
+}
+
+/** Gathers output chunks into events (see BATCH_MS); flush() sends what is pending now. */
+function outputBatcher(send: (data: string) => void): { push(chunk: string): void; flush(): void } {
+  let pending: string[] = [];
+  let bytes = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (pending.length === 0) return;
+    const data = pending.length === 1 ? pending[0]! : pending.join('');
+    pending = [];
+    bytes = 0;
+    send(data);
+  };
+  const push = (chunk: string) => {
+    pending.push(chunk);
+    bytes += chunk.length;
+    if (bytes >= BATCH_BYTES || (timer === undefined && chunk.length < BURST_CHUNK)) return flush();
+    timer ??= setTimeout(flush, BATCH_MS);
+  };
+  return { push, flush };
 }
 
 function signalQuietly(pid: number, signal: NodeJS.Signals): void {
@@ -147,13 +193,23 @@ export class TerminalManager {
       pid: proc.pid,
       idleTimer: undefined as unknown as NodeJS.Timeout,
       exited,
+      paused: false,
     };
     this.terminals.set(id, terminal);
     this.touch(terminal);
-    proc.onData((data) => {
-      if (terminal.socket.connected) terminal.socket.emit(OUTPUT_EVENT, { id, data });
+    const conn = (args.socket as unknown as { conn?: EngineConnection }).conn;
+    const output = outputBatcher((data) => {
+      if (!terminal.socket.connected) return;
+      terminal.socket.emit(OUTPUT_EVENT, { id, data });
+      if (!terminal.paused && conn && (conn.writeBuffer?.length ?? 0) >= MAX_BACKLOG_EVENTS) {
+        terminal.paused = true;
+        proc.pause();
+        conn.once('drain', () => this.resume(terminal));
+      }
     });
+    proc.onData(output.push);
     proc.onExit(({ exitCode, signal }) => {
+      output.flush();
       clearTimeout(terminal.idleTimer);
       this.terminals.delete(id);
       // The shell is gone; anything it left in its session goes too.
@@ -166,6 +222,17 @@ export class TerminalManager {
     });
     void this.audit(terminal, 'terminal.opened', { cols: args.cols, rows: args.rows });
     return terminal;
+  }
+
+  /** Lets output flow again (flow control; and before a close, so the PTY's exit is seen). */
+  private resume(terminal: Terminal): void {
+    if (!terminal.paused) return;
+    terminal.paused = false;
+    try {
+      terminal.pty.resume();
+    } catch {
+      /* gone */
+    }
   }
 
   /** Input or output of a user resets the idle timer. */
@@ -203,6 +270,8 @@ export class TerminalManager {
     if (!this.terminals.has(terminal.id)) return void (await terminal.exited);
     terminal.closeReason ??= reason;
     clearTimeout(terminal.idleTimer);
+    // A paused PTY would never report the shell's exit (node-pty waits for its output to end).
+    this.resume(terminal);
     this.sweep(terminal, 'SIGHUP');
     this.sweep(terminal, 'SIGCONT');
     const grace = Math.min(this.config.stop_grace_seconds * 1000, 2000);

@@ -69,15 +69,15 @@ export async function makeHome(prefix, ownerPassword = 'bench-owner-password-1')
   return { tmp, home, env, runtime, cleanup: () => fs.rmSync(tmp, { recursive: true, force: true }) };
 }
 
-/** config.yaml for the bench daemons: loopback, any free port, RBAC on or off. */
-export function writeConfig(home, { rbac }) {
+/** config.yaml for the bench daemons: loopback, any free port, RBAC on or off, terminal off unless asked. */
+export function writeConfig(home, { rbac, terminal = false }) {
   const yaml = [
     'daemon:',
     '  host: 127.0.0.1',
     '  port: 0',
     'execution:',
     `  worktree_rbac: ${rbac ? 'true' : 'false'}`,
-    '  allow_web_terminal: false',
+    `  allow_web_terminal: ${terminal ? 'true' : 'false'}`,
     '',
   ].join('\n');
   fs.writeFileSync(path.join(home, 'config.yaml'), yaml, { mode: 0o600 });

@@ -56,7 +56,7 @@ try {
     if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${JSON.stringify(json)}`);
     return json;
   };
-  const repo = await api('POST', '/repos', { path: makeRepo(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'agor-bench-p6-repo-')), 'project')) });
+  const repo = await api('POST', '/repos', { path: makeRepo(path.join(fs.mkdtempSync(path.join(home.tmp, 'repo-')), 'project')) });
   const worktree = await api('POST', '/worktrees', { repo_id: repo.id, name: 'bench' });
 
   socket = io(daemon.url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 20_000 });

@@ -7,6 +7,7 @@ import os from 'node:os';
 import { startTestDaemon, waitFor, type SocketClient, type TestDaemon } from '../helpers/daemon.js';
 import { cleanupTempDirs, createWorktree, outcome, ownerActor, quickActor, registerRepo, type Actor } from '../helpers/worktree-fixture.js';
 import type { PublicWorktree } from '../../daemon/services/worktrees/worktrees.shared.js';
+import { terminalsOf } from '../../daemon/terminal/manager.js';
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>]/g;
@@ -223,6 +224,48 @@ describe('terminals', () => {
     await waitFor(() => bobs.exit !== undefined && !alive(pid), 3000, "bob's terminal to close");
     assert.equal(own.exit, undefined, "the owner's terminal stays open");
     await terminals(alice.socket).remove(own.id);
+  });
+
+  it('flow control: a client that stops reading pauses the shell; nothing piles up in the daemon, nothing is lost', async () => {
+    const sock = await d.socket(alice.token);
+    const t = await open(sock, wtAll.id);
+    await t.pid();
+    const terminal = terminalsOf(d.app).all().find((x) => x.id === t.id)!;
+    const conn = (terminal.socket as unknown as { conn: { writeBuffer: unknown[] } }).conn;
+    // The client's TCP socket stops reading (a slow link): the kernel buffers fill, then the daemon's.
+    const tcp = (sock.socket.io.engine.transport as unknown as { ws: { _socket: { pause(): void; resume(): void } } }).ws._socket;
+    const BYTES = 12_000_000;
+    let ys = 0;
+    let tail = '';
+    let done = false;
+    sock.socket.on('terminals output', (e: { id: string; data: string }) => {
+      if (e.id !== t.id || done) return;
+      for (let i = e.data.indexOf('\x01'); i >= 0; i = e.data.indexOf('\x01', i + 1)) ys += 1;
+      // The marker may straddle two events, or share one with the long prompt after it.
+      const seen = tail + e.data;
+      tail = seen.slice(-64);
+      done = seen.includes('END-42');
+    });
+    try {
+      // \001 bytes: a character neither the typed line's echo nor the prompt contains. The call's
+      // acknowledgement is read before the client stops reading.
+      await t.type(`head -c ${BYTES} /dev/zero | tr '\\0' '\\1'; echo; echo END-$((6*7))\r`);
+      tcp.pause();
+      let most = 0;
+      const deadline = Date.now() + 1500;
+      while (Date.now() < deadline) {
+        most = Math.max(most, conn.writeBuffer.length);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.ok(most <= 20, `at most a few batches wait in the daemon (saw ${most})`);
+      assert.ok(terminal.paused, 'the PTY is paused while the client does not read');
+    } finally {
+      tcp.resume();
+    }
+    await waitFor(() => done, 30_000, 'the end marker after the flood');
+    assert.equal(ys, BYTES, 'every byte arrived once the client read again');
+    assert.equal(terminal.paused, false);
+    sock.close();
   });
 
   it('closing the socket kills the shell', async () => {

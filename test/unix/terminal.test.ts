@@ -1,0 +1,392 @@
+// Web terminals under unix isolation (issue 7; root only, like the rest of the unix suite): a real
+// daemon running as the daemon user opens node-pty shells through sudo and agor-priv, driven by the
+// official Feathers Socket.IO client. The shell is the mode's identity, cannot read the daemon's
+// secrets or another person's home, and closing it leaves nothing of that identity running.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { feathers, type Application as ClientApp } from '@feathersjs/feathers';
+import socketioClientModule from '@feathersjs/socketio-client';
+import authClientModule from '@feathersjs/authentication-client';
+import { io, type Socket } from 'socket.io-client';
+import { stringify } from 'yaml';
+import { DaemonHarness, isAlive, processTree, UnixFixture, unixSuiteBlocker } from './fixture.js';
+import { acquireUnixSuiteLock } from '../helpers/unix-suite-lock.js';
+
+const socketioClient = socketioClientModule as unknown as typeof socketioClientModule.default;
+const authClient = authClientModule as unknown as typeof authClientModule.default;
+
+const blocker = unixSuiteBlocker();
+const inCi = process.env.CI === 'true';
+const OWNER = { email: 'owner@term.unix.test', password: 'owner-password-1' };
+const DENIED = /Permission denied/;
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>]/g;
+const clean = (s: string) => s.replace(ANSI, '').replace(/\r/g, '');
+
+async function call<T = any>(url: string, token: string | undefined, method: string, route: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${url}/${route}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = (await res.json().catch(() => ({}))) as any;
+  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${data.message}`);
+  return data as T;
+}
+
+async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+interface TerminalsService {
+  create(data: unknown): Promise<{ id: string; runs_as: string }>;
+  remove(id: string): Promise<{ id: string; code: number }>;
+  input(data: unknown): Promise<unknown>;
+}
+
+interface Person {
+  id: string;
+  unix: string | null;
+  token: string;
+  call<T = any>(method: string, route: string, body?: unknown): Promise<T>;
+  /** A Feathers client over its own Socket.IO connection, authenticated as this person. */
+  connect(): Promise<Client>;
+}
+
+class Client {
+  constructor(
+    readonly app: ClientApp,
+    readonly socket: Socket,
+  ) {}
+  get terminals(): TerminalsService {
+    const service = this.app.service('terminals') as unknown as TerminalsService & { methods(...names: string[]): unknown; input?: unknown };
+    if (typeof service.input !== 'function') service.methods('input', 'resize');
+    return service;
+  }
+  async open(worktreeId: string): Promise<Term> {
+    const { id, runs_as } = await this.terminals.create({ worktree_id: worktreeId, cols: 120, rows: 40 });
+    return new Term(this, id, runs_as);
+  }
+  close(): void {
+    this.socket.close();
+  }
+}
+
+/** An open terminal as its socket sees it: everything it printed, in order, and its exit. */
+class Term {
+  raw = '';
+  exit: { code: number } | undefined;
+  constructor(
+    readonly client: Client,
+    readonly id: string,
+    readonly runsAs: string,
+  ) {
+    client.socket.on('terminals output', (e: { id: string; data: string }) => {
+      if (e.id === id) this.raw += e.data;
+    });
+    client.socket.on('terminals exit', (e: { id: string; code: number }) => {
+      if (e.id === id) this.exit = { code: e.code };
+    });
+  }
+  get text(): string {
+    return clean(this.raw);
+  }
+  /**
+   * Types `lines` (one command each), then a marker, and returns what the commands printed (the
+   * echo of what was typed included) up to the marker's output.
+   */
+  async run(lines: string[], ms = 15_000): Promise<string> {
+    const from = this.text.length;
+    const tag = `DONE-${Math.random().toString(36).slice(2, 10)}`;
+    // The marker's output differs from its echo ("$((...))" is expanded only by the shell).
+    for (const line of lines) await this.client.terminals.input({ id: this.id, data: `${line}\r` });
+    await this.client.terminals.input({ id: this.id, data: `echo ${tag}-$((40+2))\r` });
+    let out = '';
+    await until(() => (out = this.text.slice(from)).includes(`${tag}-42\n`), `${tag} in the terminal (got ${JSON.stringify(this.text.slice(-400))})`, ms);
+    return out.slice(0, out.indexOf(`${tag}-42\n`));
+  }
+  /** The value printed after `KEY=` by `printf 'KEY=%s\n' "$(cmd)"`. */
+  async value(key: string, cmd: string): Promise<string> {
+    const out = await this.run([`printf '${key}=%s\\n' "$(${cmd})"`]);
+    const m = new RegExp(`\\n${key}=(.*)\\n`).exec(out);
+    assert.ok(m, `${key} in ${JSON.stringify(out)}`);
+    return m[1]!;
+  }
+  close(): Promise<{ id: string; code: number }> {
+    return this.client.terminals.remove(this.id);
+  }
+}
+
+async function outcome(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (error) {
+    return (error as { name?: string }).name ?? String(error);
+  }
+}
+
+/** Pids of live (non-zombie) processes whose real or effective uid is `uid`. */
+function processesOf(uid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = fs.readFileSync(`/proc/${entry}/status`, 'utf8');
+      const m = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status);
+      if (m && (Number(m[1]) === uid || Number(m[2]) === uid) && !/^State:\s+Z/m.test(status)) pids.push(Number(entry));
+    } catch {
+      /* gone */
+    }
+  }
+  return pids;
+}
+
+class Rig {
+  h!: DaemonHarness;
+  owner!: Person;
+  repoId = '';
+  agorHome = '';
+  readonly clients: Client[] = [];
+  constructor(
+    readonly fx: UnixFixture,
+    readonly mode: 'insulated' | 'strict',
+  ) {}
+
+  async start(): Promise<void> {
+    this.agorHome = `${this.fx.daemonHome}/agor-term-${this.mode}`;
+    fs.mkdirSync(this.agorHome, { mode: 0o700 });
+    const config = {
+      daemon: { host: '127.0.0.1', port: 0, data_dir: this.fx.worktreesRoot },
+      execution: { worktree_rbac: true, unix_user_mode: this.mode, executor_unix_user: this.fx.executorUser, stop_grace_seconds: 2 },
+      security: { allow_plaintext_secrets: true },
+    };
+    fs.writeFileSync(`${this.agorHome}/config.yaml`, stringify(config), { mode: 0o600 });
+    spawnSync('chown', ['-R', `${this.fx.daemonUser}:`, this.agorHome]);
+    this.h = new DaemonHarness(this.fx, this.agorHome, `${this.agorHome}/config.yaml`);
+    await this.h.init(OWNER.email, OWNER.password);
+    this.owner = await this.login(OWNER.email, OWNER.password, '', null);
+    this.repoId = (await this.owner.call('POST', 'repos', { url: `file://${this.fx.base}/src/proj`, name: `proj-term-${this.mode}` })).id;
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.clients) c.close();
+    await this.h?.stop();
+  }
+
+  async login(email: string, password: string, id: string, unix: string | null): Promise<Person> {
+    const { accessToken } = await call(this.h.url, undefined, 'POST', 'authentication', { strategy: 'local', email, password });
+    return {
+      id,
+      unix,
+      token: accessToken,
+      call: (method, route, body) => call(this.h.url, accessToken, method, route, body),
+      connect: async () => {
+        const socket = io(this.h.url, { transports: ['websocket'], forceNew: true, reconnection: false });
+        const app = feathers().configure(socketioClient(socket as never, { timeout: 10_000 })).configure(authClient());
+        const client = new Client(app, socket);
+        this.clients.push(client);
+        await new Promise<void>((resolve, reject) => {
+          socket.once('connect', () => resolve());
+          socket.once('connect_error', reject);
+        });
+        await app.authenticate({ strategy: 'jwt', accessToken });
+        return client;
+      },
+    };
+  }
+
+  async person(name: string, unix: boolean): Promise<Person> {
+    const email = `${name}@term.unix.test`;
+    const password = `${name}-password-1`;
+    const unixName = unix ? this.fx.person(`t${name}`) : null;
+    const user = await this.owner.call('POST', 'users', { email, password, role: 'member', ...(unixName && { unix_username: unixName }) });
+    return this.login(email, password, user.id, unixName);
+  }
+
+  async worktree(by: Person, name: string, others_can: string): Promise<{ id: string; path: string; unix_group: string }> {
+    const wt = await by.call('POST', 'worktrees', { repo_id: this.repoId, name, others_can, others_fs_access: 'none' });
+    this.fx.groupsSeen.add(wt.unix_group);
+    return wt;
+  }
+
+  /** The daemon's secrets, each of which a terminal must fail to read. */
+  get secrets(): string[] {
+    return [`${this.agorHome}/agor.db`, `${this.agorHome}/jwt.key`];
+  }
+}
+
+/**
+ * Closes `term` after starting a background job and a `nohup`ed one in it, and checks that the
+ * shell, both jobs, sudo and agor-priv are gone: no process of `uid` is left.
+ */
+async function closeLeavesNothing(rig: Rig, term: Term, uid: number): Promise<void> {
+  const shell = Number(await term.value('PID', 'echo $$'));
+  const out = await term.run(['sleep 301 & echo BG=$!', 'nohup sleep 302 >/dev/null 2>&1 & echo NOHUP=$!']);
+  const bg = Number(/\nBG=(\d+)\n/.exec(out)?.[1]);
+  const nohup = Number(/\nNOHUP=(\d+)\n/.exec(out)?.[1]);
+  assert.ok([shell, bg, nohup].every((p) => p > 0 && isAlive(p)), out);
+  const mine = processesOf(uid);
+  assert.ok([shell, bg, nohup].every((p) => mine.includes(p)), 'they run as the identity');
+  const below = processTree(rig.h.pid).filter((p) => p !== rig.h.pid);
+  assert.ok(below.includes(shell), `the shell runs below the daemon (${below.join(',')})`);
+  const closed = await term.close();
+  assert.equal(closed.id, term.id);
+  await until(() => processesOf(uid).length === 0, `no process of uid ${uid} (left: ${processesOf(uid).join(',')})`);
+  await until(() => !below.some(isAlive), `sudo and agor-priv to be gone (left: ${below.filter(isAlive).join(',')})`);
+  await until(() => term.exit !== undefined, 'the exit event');
+}
+
+describe('web terminals under unix isolation (real sudo, agor-priv, node-pty)', { skip: blocker && !inCi ? blocker : false }, () => {
+  if (blocker) {
+    it('runs on this machine', () => assert.fail(`the unix suite cannot run: ${blocker}`));
+    return;
+  }
+  const fx = new UnixFixture();
+  let releaseLock: (() => void) | undefined;
+
+  before(async () => {
+    releaseLock = await acquireUnixSuiteLock('test/unix/terminal.test.ts');
+    await fx.setupNamespace();
+    const installed = fx.install();
+    assert.equal(installed.status, 0, `install-unix-isolation.sh failed:\n${installed.stdout}\n${installed.stderr}`);
+    fx.prepareApp();
+    const src = `${fx.base}/src/proj`;
+    fs.mkdirSync(src, { recursive: true, mode: 0o755 });
+    const git = (...args: string[]) => {
+      const r = spawnSync('git', args, { cwd: src, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: fx.base, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x.invalid' } });
+      assert.equal(r.status, 0, r.stderr);
+    };
+    git('init', '-q', '-b', 'main');
+    fs.writeFileSync(path.join(src, 'README.md'), 'hello\n');
+    git('add', 'README.md');
+    git('commit', '-qm', 'initial');
+    spawnSync('chown', ['-R', `${fx.daemonUser}:`, `${fx.base}/src`]);
+  });
+
+  after(() => {
+    try {
+      fx.cleanup();
+    } finally {
+      releaseLock?.();
+    }
+  });
+
+  describe('insulated', () => {
+    const rig = new Rig(fx, 'insulated');
+    let alice: Person;
+    let bob: Person;
+    let W: { id: string; path: string; unix_group: string };
+    let term: Term;
+    before(async () => {
+      await rig.start();
+      alice = await rig.person('alice', false);
+      bob = await rig.person('bob', false);
+      W = await rig.worktree(alice, 'term-ins', 'session');
+      term = await (await alice.connect()).open(W.id);
+    });
+    after(() => rig.stop());
+
+    it("the shell is the executor user with the worktree's group, in the worktree", async () => {
+      assert.equal(term.runsAs, `${fx.executorUser} (group ${W.unix_group})`);
+      assert.equal(await term.value('USER', 'id -un'), fx.executorUser);
+      assert.equal(await term.value('GROUP', 'id -gn'), W.unix_group);
+      assert.equal(await term.value('GROUPS', 'id -Gn'), W.unix_group, 'no other group');
+      assert.equal(await term.value('DIR', 'pwd'), W.path);
+    });
+
+    it("cannot read the daemon's database or JWT key; can read and write the worktree", async () => {
+      const out = await term.run([...rig.secrets.map((f) => `cat ${f}`), 'cat README.md', 'echo from-term > term.txt && echo WROTE']);
+      assert.equal(out.split('\n').filter((l) => DENIED.test(l)).length, 2, out);
+      for (const f of rig.secrets) assert.match(out, new RegExp(`${f}: Permission denied`));
+      assert.match(out, /\nhello\n/);
+      assert.match(out, /\nWROTE\n/);
+      assert.equal(fs.statSync(path.join(W.path, 'term.txt')).uid, fx.uid(fx.executorUser));
+    });
+
+    it('a member without tier all on the worktree is Forbidden', async () => {
+      const client = await bob.connect();
+      assert.equal(await outcome(client.terminals.create({ worktree_id: W.id, cols: 80, rows: 24 })), 'Forbidden');
+    });
+
+    it('closing the terminal leaves no process of the executor user', async () => {
+      await closeLeavesNothing(rig, term, fx.uid(fx.executorUser));
+    });
+  });
+
+  describe('strict', () => {
+    const rig = new Rig(fx, 'strict');
+    let alice: Person;
+    let bob: Person;
+    let S: { id: string; path: string; unix_group: string };
+    let term: Term;
+    before(async () => {
+      await rig.start();
+      alice = await rig.person('alice', true);
+      bob = await rig.person('bob', true);
+      S = await rig.worktree(alice, 'term-strict', 'session');
+      term = await (await alice.connect()).open(S.id);
+    });
+    after(() => rig.stop());
+
+    it("the shell is the caller's own account", async () => {
+      assert.equal(term.runsAs, alice.unix);
+      assert.equal(await term.value('USER', 'id -un'), alice.unix);
+      assert.equal(await term.value('GROUP', 'id -gn'), alice.unix, 'its own primary group');
+      assert.ok((await term.value('GROUPS', 'id -Gn')).split(' ').includes(S.unix_group), 'and the worktree group');
+      assert.equal(await term.value('HOME', 'echo ~'), `/home/${alice.unix}`);
+    });
+
+    it("cannot read the daemon's secrets or bob's home; can read its own home and write the worktree", async () => {
+      const bobHome = `/home/${bob.unix}`;
+      const out = await term.run([
+        ...rig.secrets.map((f) => `cat ${f}`),
+        `ls ${bobHome}`,
+        `cat ${bobHome}/.profile`,
+        'ls -a ~ | grep -c profile',
+        'echo from-alice > alice.txt && echo WROTE',
+      ]);
+      const denied = out.split('\n').filter((l) => DENIED.test(l));
+      assert.equal(denied.length, 4, out);
+      assert.ok(denied.some((l) => l.includes(`${bobHome}`)) && denied.some((l) => l.includes(`${bobHome}/.profile`)), out);
+      assert.match(out, /\n1\n/, 'its own home is readable');
+      assert.match(out, /\nWROTE\n/);
+      assert.equal(fs.statSync(path.join(S.path, 'alice.txt')).uid, fx.uid(alice.unix!));
+      // The file is really there for bob to be denied: root sees it.
+      assert.ok(fs.existsSync(`${bobHome}/.profile`));
+    });
+
+    it('bob, at tier session on the worktree, is Forbidden', async () => {
+      const client = await bob.connect();
+      assert.equal(await outcome(client.terminals.create({ worktree_id: S.id, cols: 80, rows: 24 })), 'Forbidden');
+      assert.deepEqual(processesOf(fx.uid(bob.unix!)), [], 'nothing runs as bob');
+    });
+
+    it("closing the terminal leaves no process of alice's account", async () => {
+      await closeLeavesNothing(rig, term, fx.uid(alice.unix!));
+    });
+
+    it("a closed socket, then daemon shutdown, leave no process of alice's account", async () => {
+      const uid = fx.uid(alice.unix!);
+      const client = await alice.connect();
+      const t = await client.open(S.id);
+      const shell = Number(await t.value('PID', 'echo $$'));
+      await t.run(['nohup sleep 303 >/dev/null 2>&1 &']);
+      assert.ok(processesOf(uid).includes(shell));
+      client.close();
+      await until(() => processesOf(uid).length === 0, `no process of uid ${uid} after the socket closed (left: ${processesOf(uid).join(',')})`);
+      const open = await (await alice.connect()).open(S.id);
+      await open.run(['nohup sleep 304 >/dev/null 2>&1 &']);
+      assert.ok(processesOf(uid).length >= 2, 'the shell and its job run');
+      await rig.stop();
+      await until(() => processesOf(uid).length === 0, `no process of uid ${uid} after daemon shutdown (left: ${processesOf(uid).join(',')})`);
+    });
+  });
+});
