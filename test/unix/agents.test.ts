@@ -8,108 +8,30 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { stringify } from 'yaml';
-import { DaemonHarness, UnixFixture, unixSuiteBlocker } from './fixture.js';
-import { acquireUnixSuiteLock } from '../helpers/unix-suite-lock.js';
+import { unixSuite, type UnixFixture } from './fixture.js';
+import { Rig, type Person } from './rig.js';
 import { startFakeAnthropic, toolUseId, type FakeAnthropic } from '../fakes/anthropic.js';
 import { startFakeResponses, type FakeResponses } from '../fakes/openai-responses.js';
 import { startFakeGemini, type FakeGemini } from '../fakes/gemini.js';
 
-const blocker = unixSuiteBlocker();
-const inCi = process.env.CI === 'true';
-const OWNER = { email: 'owner@agents.unix.test', password: 'owner-password-1' };
 const TIMEOUT = { timeout: 240_000 };
 
-async function call<T = any>(url: string, token: string | undefined, method: string, route: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${url}/${route}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = (await res.json().catch(() => ({}))) as any;
-  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${data.message}`);
-  return data as T;
-}
-
-interface Person {
-  id: string;
-  unix: string | null;
-  call<T = any>(method: string, route: string, body?: unknown): Promise<T>;
-}
-
-async function until<T>(pick: () => Promise<T | undefined>, what: string, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await pick();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-class Rig {
-  h!: DaemonHarness;
-  owner!: Person;
-  repoId = '';
-  constructor(
-    readonly fx: UnixFixture,
-    readonly mode: 'insulated' | 'strict',
-  ) {}
-
-  async start(): Promise<void> {
-    const agorHome = `${this.fx.daemonHome}/agor-agents-${this.mode}`;
-    fs.mkdirSync(agorHome, { mode: 0o700 });
-    const config = {
-      daemon: { host: '127.0.0.1', port: 0, data_dir: this.fx.worktreesRoot },
-      execution: { worktree_rbac: true, unix_user_mode: this.mode, executor_unix_user: this.fx.executorUser, stop_grace_seconds: 5 },
-      security: { allow_plaintext_secrets: true },
-    };
-    fs.writeFileSync(`${agorHome}/config.yaml`, stringify(config), { mode: 0o600 });
-    spawnSync('chown', ['-R', `${this.fx.daemonUser}:`, agorHome]);
-    this.h = new DaemonHarness(this.fx, agorHome, `${agorHome}/config.yaml`);
-    await this.h.init(OWNER.email, OWNER.password);
-    this.owner = await this.login(OWNER.email, OWNER.password, '', null);
-    this.repoId = (await this.owner.call('POST', 'repos', { url: `file://${this.fx.base}/src/proj`, name: `proj-agents-${this.mode}` })).id;
-  }
-
-  async login(email: string, password: string, id: string, unix: string | null): Promise<Person> {
-    const { accessToken } = await call(this.h.url, undefined, 'POST', 'authentication', { strategy: 'local', email, password });
-    return { id, unix, call: (method, route, body) => call(this.h.url, accessToken, method, route, body) };
+class AgentRig extends Rig {
+  constructor(fx: UnixFixture, mode: 'insulated' | 'strict') {
+    super(fx, mode, { tag: 'agents', stopGraceSeconds: 5 });
   }
 
   /** A member with the fake API as their own Anthropic endpoint and key (their user secrets). */
-  async person(name: string, unix: boolean, fake: FakeAnthropic, key: string): Promise<Person> {
-    const email = `${name}@agents.unix.test`;
-    const password = `${name}-password-1`;
-    const unixName = unix ? this.fx.person(`c${name}`) : null;
-    const user = await this.owner.call('POST', 'users', { email, password, role: 'member', ...(unixName && { unix_username: unixName }) });
-    const p = await this.login(email, password, user.id, unixName);
+  async member(name: string, unix: boolean, fake: FakeAnthropic, key: string): Promise<Person> {
+    const p = await this.person(name, unix);
     await p.call('POST', 'user-secrets', { name: 'ANTHROPIC_API_KEY', value: key });
     await p.call('POST', 'user-secrets', { name: 'ANTHROPIC_BASE_URL', value: fake.url });
     return p;
   }
 
-  async worktree(by: Person, name: string, others_can: string): Promise<{ id: string; path: string; unix_group: string }> {
-    const wt = await by.call('POST', 'worktrees', { repo_id: this.repoId, name, others_can, others_fs_access: 'none' });
-    this.fx.groupsSeen.add(wt.unix_group);
-    return wt;
-  }
-
   /** A new `agent` session (claude-code unless said) of `creator`, one prompt, until the task ends. */
-  async run(creator: Person, worktreeId: string, prompt: string, agent = 'claude-code'): Promise<{ task: any; messages: any[] }> {
-    const session = await creator.call('POST', 'sessions', { worktree_id: worktreeId, agent });
-    const task = await creator.call('POST', 'tasks', { session_id: session.id, prompt });
-    const done = await until(
-      async () => {
-        const t = await creator.call('GET', `tasks/${task.id}`);
-        return ['completed', 'failed', 'stopped'].includes(t.status) ? t : undefined;
-      },
-      `task ${task.id}`,
-      200_000,
-    );
-    const messages = (await creator.call('GET', `messages?task_id=${task.id}&$limit=200`)).data;
-    return { task: done, messages };
+  runAgent(creator: Person, worktreeId: string, prompt: string, agent = 'claude-code'): Promise<{ task: any; messages: any[] }> {
+    return this.run(creator, worktreeId, { agent, prompt, ms: 200_000 });
   }
 }
 
@@ -123,7 +45,7 @@ function scriptRun(fake: FakeAnthropic, file: string, content: string): void {
 }
 
 /** The checks every run shares: completed, the expected user, the written file, messages in order, usage. */
-function checkRun(rig: Rig, run: { task: any; messages: any[] }, wtPath: string, expectedUser: string, file: string, content: string): void {
+function checkRun(rig: AgentRig, run: { task: any; messages: any[] }, wtPath: string, expectedUser: string, file: string, content: string): void {
   const { task, messages } = run;
   const why = `${task.reason}\n${JSON.stringify(messages.filter((m) => m.type === 'error').map((m) => m.content))}\n${rig.h.stderr.join('').slice(-3000)}`;
   assert.equal(task.status, 'completed', why);
@@ -143,48 +65,18 @@ function checkRun(rig: Rig, run: { task: any; messages: any[] }, wtPath: string,
   assert.deepEqual([usage.input_tokens, usage.output_tokens], [450, 90], 'done carried the run\'s usage');
 }
 
-describe('claude-code agent under unix isolation (real SDK and CLI, installed runtime, fake API)', { skip: blocker && !inCi ? blocker : false }, () => {
-  if (blocker) {
-    it('runs on this machine', () => assert.fail(`the unix suite cannot run: ${blocker}`));
-    return;
-  }
-  const fx = new UnixFixture();
+unixSuite('claude-code agent under unix isolation (real SDK and CLI, installed runtime, fake API)', (fx) => {
   let fake: FakeAnthropic;
   let openai: FakeResponses;
   let gemini: FakeGemini;
-  let releaseLock: (() => void) | undefined;
   const KEY = `sk-ant-fake-${crypto.randomBytes(8).toString('hex')}`;
 
   before(async () => {
-    releaseLock = await acquireUnixSuiteLock('test/unix/agents.test.ts');
     fake = await startFakeAnthropic();
     openai = await startFakeResponses();
     gemini = await startFakeGemini();
-    await fx.setupNamespace();
-    const installed = fx.install();
-    assert.equal(installed.status, 0, `install-unix-isolation.sh failed:\n${installed.stdout}\n${installed.stderr}`);
-    fx.prepareApp();
-    const src = `${fx.base}/src/proj`;
-    fs.mkdirSync(src, { recursive: true, mode: 0o755 });
-    const git = (...args: string[]) => {
-      const r = spawnSync('git', args, { cwd: src, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: fx.base, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x.invalid' } });
-      assert.equal(r.status, 0, r.stderr);
-    };
-    git('init', '-q', '-b', 'main');
-    fs.writeFileSync(path.join(src, 'README.md'), 'hello\n');
-    git('add', 'README.md');
-    git('commit', '-qm', 'initial');
-    spawnSync('chown', ['-R', `${fx.daemonUser}:`, `${fx.base}/src`]);
   });
-
-  after(async () => {
-    try {
-      fx.cleanup();
-      await Promise.all([fake?.close(), openai?.close(), gemini?.close()]);
-    } finally {
-      releaseLock?.();
-    }
-  });
+  after(() => Promise.all([fake?.close(), openai?.close(), gemini?.close()]));
   beforeEach(() => {
     fake.clearQueue();
     openai?.clearQueue();
@@ -201,12 +93,12 @@ describe('claude-code agent under unix isolation (real SDK and CLI, installed ru
   });
 
   describe('insulated', () => {
-    const rig = new Rig(fx, 'insulated');
+    const rig = new AgentRig(fx, 'insulated');
     let alice: Person;
     let W: { id: string; path: string; unix_group: string };
     before(async () => {
       await rig.start();
-      alice = await rig.person('alice', false, fake, KEY);
+      alice = await rig.member('alice', false, fake, KEY);
       W = await rig.worktree(alice, 'agents-ins', 'none');
     });
     after(() => rig.h?.stop());
@@ -214,7 +106,7 @@ describe('claude-code agent under unix isolation (real SDK and CLI, installed ru
     it('runs as the executor user: Bash and Write in the worktree, messages in order, usage', TIMEOUT, async () => {
       const file = path.join(W.path, 'hello.txt');
       scriptRun(fake, file, 'insulated hello\n');
-      const run = await rig.run(alice, W.id, 'Write who.txt and hello.txt');
+      const run = await rig.runAgent(alice, W.id, 'Write who.txt and hello.txt');
       checkRun(rig, run, W.path, fx.executorUser, file, 'insulated hello\n');
       const requests = fake.messageRequests();
       assert.equal(requests.length, 3);
@@ -231,7 +123,7 @@ describe('claude-code agent under unix isolation (real SDK and CLI, installed ru
         { items: [{ type: 'function_call', call_id: 'call_who', name: 'exec_command', arguments: { cmd: 'id -un > who.txt', workdir: W.path } }] },
         { items: [{ type: 'text', text: 'Done.' }] },
       );
-      const { task, messages } = await rig.run(alice, W.id, 'who are you?', 'codex');
+      const { task, messages } = await rig.runAgent(alice, W.id, 'who are you?', 'codex');
       assert.equal(task.status, 'completed', `${task.reason}\n${JSON.stringify(messages.filter((m) => m.type === 'error'))}\n${rig.h.stderr.join('').slice(-2000)}`);
       assert.equal(fs.readFileSync(path.join(W.path, 'who.txt'), 'utf8').trim(), fx.executorUser);
       assert.ok(messages.some((m) => m.type === 'text' && m.content.text === 'Done.'));
@@ -245,7 +137,7 @@ describe('claude-code agent under unix isolation (real SDK and CLI, installed ru
         { parts: [{ type: 'function_call', name: 'run_shell_command', args: { command: 'id -un > who.txt' } }] },
         { parts: [{ type: 'text', text: 'Done.' }] },
       );
-      const { task, messages } = await rig.run(alice, W.id, 'who are you?', 'gemini');
+      const { task, messages } = await rig.runAgent(alice, W.id, 'who are you?', 'gemini');
       assert.equal(task.status, 'completed', `${task.reason}\n${JSON.stringify(messages.filter((m) => m.type === 'error'))}\n${rig.h.stderr.join('').slice(-2000)}`);
       assert.equal(fs.readFileSync(path.join(W.path, 'who.txt'), 'utf8').trim(), fx.executorUser);
       assert.ok(messages.some((m) => m.type === 'text' && m.content.text === 'Done.'));
@@ -253,14 +145,14 @@ describe('claude-code agent under unix isolation (real SDK and CLI, installed ru
   });
 
   describe('strict', () => {
-    const rig = new Rig(fx, 'strict');
+    const rig = new AgentRig(fx, 'strict');
     let alice: Person;
     let bob: Person;
     let S: { id: string; path: string; unix_group: string };
     before(async () => {
       await rig.start();
-      alice = await rig.person('alice', true, fake, KEY);
-      bob = await rig.person('bob', true, fake, `${KEY}-bob`);
+      alice = await rig.member('alice', true, fake, KEY);
+      bob = await rig.member('bob', true, fake, `${KEY}-bob`);
       S = await rig.worktree(alice, 'agents-strict', 'prompt');
     });
     after(() => rig.h?.stop());
@@ -269,12 +161,12 @@ describe('claude-code agent under unix isolation (real SDK and CLI, installed ru
       const before = fake.messageRequests().length;
       const aliceFile = path.join(S.path, 'alice.txt');
       scriptRun(fake, aliceFile, 'from alice\n');
-      checkRun(rig, await rig.run(alice, S.id, 'Write who.txt and alice.txt'), S.path, alice.unix!, aliceFile, 'from alice\n');
+      checkRun(rig, await rig.runAgent(alice, S.id, 'Write who.txt and alice.txt'), S.path, alice.unix!, aliceFile, 'from alice\n');
 
       const bobFile = path.join(S.path, 'bob.txt');
       scriptRun(fake, bobFile, 'from bob\n');
       // who.txt was written by alice's identity: bob's overwrites it (the worktree group's default ACLs).
-      checkRun(rig, await rig.run(bob, S.id, 'Write who.txt and bob.txt'), S.path, bob.unix!, bobFile, 'from bob\n');
+      checkRun(rig, await rig.runAgent(bob, S.id, 'Write who.txt and bob.txt'), S.path, bob.unix!, bobFile, 'from bob\n');
       const keys = fake.messageRequests().slice(before).map((r) => r.headers['x-api-key']);
       assert.deepEqual(keys, [KEY, KEY, KEY, `${KEY}-bob`, `${KEY}-bob`, `${KEY}-bob`], "each run used its creator's own key");
     });

@@ -7,13 +7,17 @@
 // are bind mounts of fresh directories under the fixture's base dir. Accounts and groups are
 // machine-wide (one /etc/passwd) and carry the unique prefix; cleanup() removes every one of them,
 // the base dir and any process left running as them, and touches nothing else.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { packageRoot } from '../../daemon/version.js';
+import { stringify } from 'yaml';
 import { readGroups, readUsers } from '../../daemon/unix/os-state.js';
+import { acquireUnixSuiteLock } from '../helpers/unix-suite-lock.js';
 
 export const ROOT = packageRoot();
 const NS_DIRS = ['/etc/agor', '/usr/local/libexec/agor', '/etc/sudoers.d'] as const;
@@ -150,6 +154,46 @@ export class UnixFixture {
     if (again.status !== 0) throw new Error(`the daemon user cannot read the code even at ${app}: make the checkout's files world-readable (chmod -R a+rX)`);
   }
 
+  /** The repository the daemons clone: one commit (README.md "hello"), at `sourceRepo`. */
+  get sourceRepo(): string {
+    return `${this.base}/src/proj`;
+  }
+
+  makeSourceRepo(): void {
+    const src = this.sourceRepo;
+    fs.mkdirSync(src, { recursive: true, mode: 0o755 });
+    const git = (...args: string[]) => {
+      const r = spawnSync('git', args, { cwd: src, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: this.base, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x.invalid' } });
+      assert.equal(r.status, 0, r.stderr);
+    };
+    git('init', '-q', '-b', 'main');
+    fs.writeFileSync(path.join(src, 'README.md'), 'hello\n');
+    git('add', 'README.md');
+    git('commit', '-qm', 'initial');
+    // Owned by the daemon user: git refuses to serve a repository of another owner (safe.directory).
+    spawnSync('chown', ['-R', `${this.daemonUser}:`, `${this.base}/src`]);
+  }
+
+  /**
+   * A daemon as the daemon user in `mode`, with its own AGOR_HOME (0700, the daemon user's) and
+   * `extra` merged into its config; started (init) with `owner` as the first account.
+   */
+  async startDaemon(agorHome: string, mode: 'insulated' | 'strict', stopGraceSeconds: number, owner: { email: string; password: string }, extra: Record<string, unknown> = {}): Promise<DaemonHarness> {
+    fs.mkdirSync(agorHome, { mode: 0o700 });
+    const config = {
+      daemon: { host: '127.0.0.1', port: 0, data_dir: this.worktreesRoot },
+      execution: { worktree_rbac: true, unix_user_mode: mode, executor_unix_user: this.executorUser, stop_grace_seconds: stopGraceSeconds },
+      security: { allow_plaintext_secrets: true },
+      ...extra,
+    };
+    const configPath = `${agorHome}/config.yaml`;
+    fs.writeFileSync(configPath, stringify(config), { mode: 0o600 });
+    spawnSync('chown', ['-R', `${this.daemonUser}:`, agorHome]);
+    const h = new DaemonHarness(this, agorHome, configPath);
+    await h.init(owner.email, owner.password);
+    return h;
+  }
+
   uid(name: string): number {
     const u = readUsers().get(name);
     if (!u) throw new Error(`no account ${name}`);
@@ -227,6 +271,44 @@ export class UnixFixture {
       }
     }
   }
+}
+
+/**
+ * A describe block of the unix suite with its fixture installed: under the suite lock, a private
+ * namespace, the installer's accounts, the code readable by the daemon user and the source
+ * repository (makeSourceRepo); all removed after. A machine that cannot run it skips (with CI=true:
+ * fails). `body` gets the fixture; its own before/after hooks run after the install / the cleanup.
+ */
+export function unixSuite(name: string, body: (fx: UnixFixture) => void): void {
+  const blocker = unixSuiteBlocker();
+  const inCi = process.env.CI === 'true';
+  if (blocker && !inCi) console.log(`# unix suite skipped: ${blocker} (with CI=true this is a failure)`);
+  describe(name, { skip: blocker && !inCi ? blocker : false }, () => {
+    if (blocker) {
+      it('runs on this machine', () => assert.fail(`the unix suite cannot run: ${blocker}`));
+      return;
+    }
+    const fx = new UnixFixture();
+    let releaseLock: (() => void) | undefined;
+    before(async () => {
+      // Our installation lives in a private mount namespace, but other root suites may install
+      // machine-wide: never overlap with them.
+      releaseLock = await acquireUnixSuiteLock(`${name} (pid ${process.pid})`);
+      await fx.setupNamespace();
+      const installed = fx.install();
+      assert.equal(installed.status, 0, `install-unix-isolation.sh failed:\n${installed.stdout}\n${installed.stderr}`);
+      fx.prepareApp();
+      fx.makeSourceRepo();
+    });
+    after(() => {
+      try {
+        fx.cleanup();
+      } finally {
+        releaseLock?.();
+      }
+    });
+    body(fx);
+  });
 }
 
 export interface HarnessReply {

@@ -8,14 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { stringify } from 'yaml';
-import { DaemonHarness, isAlive, processTree, ROOT, UnixFixture, unixSuiteBlocker } from './fixture.js';
+import { DaemonHarness, isAlive, processTree, ROOT, unixSuite, type UnixFixture } from './fixture.js';
 import { readGroups } from '../../daemon/unix/os-state.js';
 import { worktreeGroupName } from '../../daemon/unix/names.js';
-import { acquireUnixSuiteLock } from '../helpers/unix-suite-lock.js';
-
-const blocker = unixSuiteBlocker();
-const inCi = process.env.CI === 'true';
-if (blocker && !inCi) console.log(`# unix suite skipped: ${blocker} (with CI=true this is a failure)`);
 
 const OWNER = { email: 'owner@unix.test', password: 'owner-password-1' };
 // Directories an executing identity creates are its own, group rwx for the worktree group; the daemon
@@ -95,19 +90,9 @@ class ModeRig {
 
   async start(): Promise<void> {
     const fx = this.fx;
-    fs.mkdirSync(this.agorHome, { mode: 0o700 });
-    const config = {
-      daemon: { host: '127.0.0.1', port: 0, data_dir: fx.worktreesRoot },
-      execution: { worktree_rbac: true, unix_user_mode: this.mode, executor_unix_user: fx.executorUser, stop_grace_seconds: 3 },
-      security: { allow_plaintext_secrets: true },
-    };
-    const configPath = `${this.agorHome}/config.yaml`;
-    fs.writeFileSync(configPath, stringify(config), { mode: 0o600 });
-    spawnSync('chown', ['-R', `${fx.daemonUser}:`, this.agorHome]);
-    this.h = new DaemonHarness(fx, this.agorHome, configPath);
-    await this.h.init(OWNER.email, OWNER.password);
+    this.h = await fx.startDaemon(this.agorHome, this.mode, 3, OWNER);
     this.owner = await Api.login(this.h.url, OWNER.email, OWNER.password);
-    const repo = await this.owner.call('POST', 'repos', { url: `file://${fx.base}/src/proj`, name: `proj-${this.mode}` });
+    const repo = await this.owner.call('POST', 'repos', { url: `file://${fx.sourceRepo}`, name: `proj-${this.mode}` });
     this.repoId = repo.id;
   }
 
@@ -145,45 +130,7 @@ function members(group: string): string[] {
   return [...(readGroups().get(group)?.members ?? [])].sort();
 }
 
-describe('unix isolation, end to end (real sudo, agor-priv, accounts and modes)', { skip: blocker && !inCi ? blocker : false }, () => {
-  if (blocker) {
-    it('runs on this machine', () => assert.fail(`the unix suite cannot run: ${blocker}`));
-    return;
-  }
-  const fx = new UnixFixture();
-  let releaseLock: (() => void) | undefined;
-
-  before(async () => {
-    // Our installation lives in a private mount namespace, but other root suites may install
-    // machine-wide: never overlap with them.
-    releaseLock = await acquireUnixSuiteLock('test/unix/isolation.test.ts');
-    await fx.setupNamespace();
-    const installed = fx.install();
-    assert.equal(installed.status, 0, `install-unix-isolation.sh failed:\n${installed.stdout}\n${installed.stderr}`);
-    fx.prepareApp();
-    // The repository the daemons clone: readable by the daemon user.
-    const src = `${fx.base}/src/proj`;
-    fs.mkdirSync(src, { recursive: true, mode: 0o755 });
-    const git = (...args: string[]) => {
-      const r = spawnSync('git', args, { cwd: src, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: fx.base, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x.invalid' } });
-      assert.equal(r.status, 0, r.stderr);
-    };
-    git('init', '-q', '-b', 'main');
-    fs.writeFileSync(path.join(src, 'README.md'), 'hello\n');
-    git('add', 'README.md');
-    git('commit', '-qm', 'initial');
-    // Owned by the daemon user: git refuses to serve a repository of another owner (safe.directory).
-    spawnSync('chown', ['-R', `${fx.daemonUser}:`, `${fx.base}/src`]);
-  });
-
-  after(() => {
-    try {
-      fx.cleanup();
-    } finally {
-      releaseLock?.();
-    }
-  });
-
+unixSuite('unix isolation, end to end (real sudo, agor-priv, accounts and modes)', (fx) => {
   describe('insulated', () => {
     const rig = new ModeRig(fx, 'insulated');
     let alice: Person;

@@ -7,14 +7,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { stringify } from 'yaml';
-import { DaemonHarness, isAlive, processTree, UnixFixture, unixSuiteBlocker } from './fixture.js';
-import { acquireUnixSuiteLock } from '../helpers/unix-suite-lock.js';
+import { isAlive, processTree, unixSuite, type UnixFixture } from './fixture.js';
+import { Rig, until, type Person } from './rig.js';
 import { BASE_ENV_NAMES } from '../../daemon/executor/env.js';
 
-const blocker = unixSuiteBlocker();
-const inCi = process.env.CI === 'true';
-const OWNER = { email: 'owner@runner.unix.test', password: 'owner-password-1' };
 const sha = (v: string) => crypto.createHash('sha256').update(v).digest('hex');
 
 const AGENTS = {
@@ -46,88 +42,14 @@ const AGENTS = {
   leaver: { type: 'command', command: ['/bin/bash', '-c', 'set -m; sleep 1000 >/dev/null 2>&1 & echo "$!"'] },
 };
 
-async function call<T = any>(url: string, token: string | undefined, method: string, route: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${url}/${route}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = (await res.json().catch(() => ({}))) as any;
-  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${data.message}`);
-  return data as T;
-}
-
-interface Person {
-  id: string;
-  unix: string | null;
-  call<T = any>(method: string, route: string, body?: unknown): Promise<T>;
-}
-
-async function until<T>(pick: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await pick();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-class Rig {
-  h!: DaemonHarness;
-  owner!: Person;
-  repoId = '';
-  constructor(
-    readonly fx: UnixFixture,
-    readonly mode: 'insulated' | 'strict',
-  ) {}
-
-  async start(): Promise<void> {
-    const agorHome = `${this.fx.daemonHome}/agor-runner-${this.mode}`;
-    fs.mkdirSync(agorHome, { mode: 0o700 });
-    const config = {
-      daemon: { host: '127.0.0.1', port: 0, data_dir: this.fx.worktreesRoot },
-      execution: { worktree_rbac: true, unix_user_mode: this.mode, executor_unix_user: this.fx.executorUser, stop_grace_seconds: 2 },
-      security: { allow_plaintext_secrets: true },
-      agents: AGENTS,
-    };
-    fs.writeFileSync(`${agorHome}/config.yaml`, stringify(config), { mode: 0o600 });
-    spawnSync('chown', ['-R', `${this.fx.daemonUser}:`, agorHome]);
-    this.h = new DaemonHarness(this.fx, agorHome, `${agorHome}/config.yaml`);
-    await this.h.init(OWNER.email, OWNER.password);
-    this.owner = await this.login(OWNER.email, OWNER.password, '', null);
-    this.repoId = (await this.owner.call('POST', 'repos', { url: `file://${this.fx.base}/src/proj`, name: `proj-runner-${this.mode}` })).id;
-  }
-
-  async login(email: string, password: string, id: string, unix: string | null): Promise<Person> {
-    const { accessToken } = await call(this.h.url, undefined, 'POST', 'authentication', { strategy: 'local', email, password });
-    return { id, unix, call: (method, route, body) => call(this.h.url, accessToken, method, route, body) };
-  }
-
-  async person(name: string, unix: boolean): Promise<Person> {
-    const email = `${name}@runner.unix.test`;
-    const password = `${name}-password-1`;
-    const unixName = unix ? this.fx.person(`r${name}`) : null;
-    const user = await this.owner.call('POST', 'users', { email, password, role: 'member', ...(unixName && { unix_username: unixName }) });
-    return this.login(email, password, user.id, unixName);
-  }
-
-  async worktree(by: Person, name: string, others_can = 'none'): Promise<{ id: string; path: string; unix_group: string }> {
-    const wt = await by.call('POST', 'worktrees', { repo_id: this.repoId, name, others_can, others_fs_access: 'none' });
-    this.fx.groupsSeen.add(wt.unix_group);
-    return wt;
+class RunnerRig extends Rig {
+  constructor(fx: UnixFixture, mode: 'insulated' | 'strict') {
+    super(fx, mode, { tag: 'runner', stopGraceSeconds: 2, config: { agents: AGENTS } });
   }
 
   /** Prompts a new `agent` session of `creator` (as `prompter`) and waits for the task to end. */
-  async run(creator: Person, worktreeId: string, agent: string, prompter = creator): Promise<{ task: any; messages: any[] }> {
-    const session = await creator.call('POST', 'sessions', { worktree_id: worktreeId, agent });
-    const task = await prompter.call('POST', 'tasks', { session_id: session.id, prompt: 'who are you?' });
-    const done = await until(async () => {
-      const t = await creator.call('GET', `tasks/${task.id}`);
-      return ['completed', 'failed', 'stopped'].includes(t.status) ? t : undefined;
-    }, `task ${task.id}`);
-    const messages = (await creator.call('GET', `messages?task_id=${task.id}`)).data;
-    return { task: done, messages };
+  runAgent(creator: Person, worktreeId: string, agent: string, prompter = creator): Promise<{ task: any; messages: any[] }> {
+    return this.run(creator, worktreeId, { agent, prompt: 'who are you?', prompter });
   }
 }
 
@@ -161,43 +83,9 @@ function report(messages: any[]): { user: string; gid: number; groups: number[];
   return JSON.parse(messages.find((m) => m.type === 'text')!.content.text);
 }
 
-describe('runner under unix isolation (real sudo, agor-priv, accounts)', { skip: blocker && !inCi ? blocker : false }, () => {
-  if (blocker) {
-    it('runs on this machine', () => assert.fail(`the unix suite cannot run: ${blocker}`));
-    return;
-  }
-  const fx = new UnixFixture();
-  let releaseLock: (() => void) | undefined;
-
-  before(async () => {
-    releaseLock = await acquireUnixSuiteLock('test/unix/runner-modes.test.ts');
-    await fx.setupNamespace();
-    const installed = fx.install();
-    assert.equal(installed.status, 0, `install-unix-isolation.sh failed:\n${installed.stdout}\n${installed.stderr}`);
-    fx.prepareApp();
-    const src = `${fx.base}/src/proj`;
-    fs.mkdirSync(src, { recursive: true, mode: 0o755 });
-    const git = (...args: string[]) => {
-      const r = spawnSync('git', args, { cwd: src, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: fx.base, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x.invalid' } });
-      assert.equal(r.status, 0, r.stderr);
-    };
-    git('init', '-q', '-b', 'main');
-    fs.writeFileSync(path.join(src, 'README.md'), 'hello\n');
-    git('add', 'README.md');
-    git('commit', '-qm', 'initial');
-    spawnSync('chown', ['-R', `${fx.daemonUser}:`, `${fx.base}/src`]);
-  });
-
-  after(() => {
-    try {
-      fx.cleanup();
-    } finally {
-      releaseLock?.();
-    }
-  });
-
+unixSuite('runner under unix isolation (real sudo, agor-priv, accounts)', (fx) => {
   describe('insulated', () => {
-    const rig = new Rig(fx, 'insulated');
+    const rig = new RunnerRig(fx, 'insulated');
     let alice: Person;
     let W: { id: string; path: string; unix_group: string };
     before(async () => {
@@ -210,7 +98,7 @@ describe('runner under unix isolation (real sudo, agor-priv, accounts)', { skip:
     it("runs as the executor user in the worktree's group only, with the creator's credential over the pipe", async () => {
       const value = `ins-${crypto.randomBytes(10).toString('hex')}`;
       await alice.call('POST', 'user-secrets', { name: 'MY_TOKEN', value });
-      const { task, messages } = await rig.run(alice, W.id, 'whoami');
+      const { task, messages } = await rig.runAgent(alice, W.id, 'whoami');
       assert.equal(task.status, 'completed', `${task.reason} ${JSON.stringify(messages)} ${rig.h.stderr.join('').slice(-2000)}`);
       const r = report(messages);
       assert.equal(r.user, fx.executorUser);
@@ -238,7 +126,7 @@ describe('runner under unix isolation (real sudo, agor-priv, accounts)', { skip:
     });
 
     it('git status, add and commit work through the executor as the executor user', async () => {
-      checkGitRun(await rig.run(alice, W.id, 'gitter'), fx.executorUser, W.path, rig.h.stderr.join(''));
+      checkGitRun(await rig.runAgent(alice, W.id, 'gitter'), fx.executorUser, W.path, rig.h.stderr.join(''));
     });
 
     it('after stop, no process of the executing identity remains, not even a background job in its own process group', async () => {
@@ -259,7 +147,7 @@ describe('runner under unix isolation (real sudo, agor-priv, accounts)', { skip:
   });
 
   describe('strict', () => {
-    const rig = new Rig(fx, 'strict');
+    const rig = new RunnerRig(fx, 'strict');
     let alice: Person;
     let bob: Person;
     let carol: Person;
@@ -274,29 +162,29 @@ describe('runner under unix isolation (real sudo, agor-priv, accounts)', { skip:
     after(() => rig.h?.stop());
 
     it("each session runs as its creator's own account, whoever prompts it; two users share one worktree", async () => {
-      const a = await rig.run(alice, S.id, 'whoami');
+      const a = await rig.runAgent(alice, S.id, 'whoami');
       assert.equal(a.task.status, 'completed', `${a.task.reason} ${rig.h.stderr.join('').slice(-2000)}`);
       assert.equal(report(a.messages).user, alice.unix);
       assert.equal(fs.readFileSync(path.join(S.path, 'who.txt'), 'utf8').trim(), alice.unix);
-      const b = await rig.run(bob, S.id, 'whoami');
+      const b = await rig.runAgent(bob, S.id, 'whoami');
       assert.equal(b.task.status, 'completed', b.task.reason);
       assert.equal(report(b.messages).user, bob.unix);
       assert.equal(fs.readFileSync(path.join(S.path, 'who.txt'), 'utf8').trim(), bob.unix);
       // Bob prompts Alice's session (tier prompt): it runs as Alice.
-      const c = await rig.run(alice, S.id, 'whoami', bob);
+      const c = await rig.runAgent(alice, S.id, 'whoami', bob);
       assert.equal(c.task.status, 'completed', c.task.reason);
       assert.deepEqual([c.task.created_by, c.task.executed_as], [bob.id, alice.id]);
       assert.equal(report(c.messages).user, alice.unix);
     });
 
     it("git status, add and commit work through the executor as each creator's account", async () => {
-      checkGitRun(await rig.run(alice, S.id, 'gitter'), alice.unix!, S.path, rig.h.stderr.join(''));
-      checkGitRun(await rig.run(bob, S.id, 'gitter'), bob.unix!, S.path, rig.h.stderr.join(''));
+      checkGitRun(await rig.runAgent(alice, S.id, 'gitter'), alice.unix!, S.path, rig.h.stderr.join(''));
+      checkGitRun(await rig.runAgent(bob, S.id, 'gitter'), bob.unix!, S.path, rig.h.stderr.join(''));
     });
 
     it('a task that completes leaves no background job of its account behind', async () => {
       const uid = fx.uid(alice.unix!);
-      const { task, messages } = await rig.run(alice, S.id, 'leaver');
+      const { task, messages } = await rig.runAgent(alice, S.id, 'leaver');
       assert.equal(task.status, 'completed', task.reason);
       const pid = Number(messages.find((m) => m.type === 'text')!.content.text);
       assert.ok(pid > 0);
@@ -305,7 +193,7 @@ describe('runner under unix isolation (real sudo, agor-priv, accounts)', { skip:
     });
 
     it('a creator without a Unix account: the task fails, saying why, and nothing runs', async () => {
-      const { task, messages } = await rig.run(carol, S.id, 'whoami');
+      const { task, messages } = await rig.runAgent(carol, S.id, 'whoami');
       assert.equal(task.status, 'failed');
       assert.match(task.reason, /Strict mode runs every session as its creator's own Unix account/);
       assert.deepEqual(messages, []);

@@ -6,36 +6,20 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { feathers, type Application as ClientApp } from '@feathersjs/feathers';
 import socketioClientModule from '@feathersjs/socketio-client';
 import authClientModule from '@feathersjs/authentication-client';
 import { io, type Socket } from 'socket.io-client';
-import { stringify } from 'yaml';
-import { DaemonHarness, isAlive, processTree, UnixFixture, unixSuiteBlocker } from './fixture.js';
-import { acquireUnixSuiteLock } from '../helpers/unix-suite-lock.js';
+import { isAlive, processTree, unixSuite, type UnixFixture } from './fixture.js';
+import { Rig, type Person as RestPerson } from './rig.js';
 
 const socketioClient = socketioClientModule as unknown as typeof socketioClientModule.default;
 const authClient = authClientModule as unknown as typeof authClientModule.default;
 
-const blocker = unixSuiteBlocker();
-const inCi = process.env.CI === 'true';
-const OWNER = { email: 'owner@term.unix.test', password: 'owner-password-1' };
 const DENIED = /Permission denied/;
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>]/g;
 const clean = (s: string) => s.replace(ANSI, '').replace(/\r/g, '');
-
-async function call<T = any>(url: string, token: string | undefined, method: string, route: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${url}/${route}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = (await res.json().catch(() => ({}))) as any;
-  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${data.message}`);
-  return data as T;
-}
 
 async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -51,11 +35,7 @@ interface TerminalsService {
   input(data: unknown): Promise<unknown>;
 }
 
-interface Person {
-  id: string;
-  unix: string | null;
-  token: string;
-  call<T = any>(method: string, route: string, body?: unknown): Promise<T>;
+interface Person extends RestPerson {
   /** A Feathers client over its own Socket.IO connection, authenticated as this person. */
   connect(): Promise<Client>;
 }
@@ -149,45 +129,20 @@ function processesOf(uid: number): number[] {
   return pids;
 }
 
-class Rig {
-  h!: DaemonHarness;
-  owner!: Person;
-  repoId = '';
-  agorHome = '';
+class TermRig extends Rig<Person> {
   readonly clients: Client[] = [];
-  constructor(
-    readonly fx: UnixFixture,
-    readonly mode: 'insulated' | 'strict',
-  ) {}
-
-  async start(): Promise<void> {
-    this.agorHome = `${this.fx.daemonHome}/agor-term-${this.mode}`;
-    fs.mkdirSync(this.agorHome, { mode: 0o700 });
-    const config = {
-      daemon: { host: '127.0.0.1', port: 0, data_dir: this.fx.worktreesRoot },
-      execution: { worktree_rbac: true, unix_user_mode: this.mode, executor_unix_user: this.fx.executorUser, stop_grace_seconds: 2 },
-      security: { allow_plaintext_secrets: true },
-    };
-    fs.writeFileSync(`${this.agorHome}/config.yaml`, stringify(config), { mode: 0o600 });
-    spawnSync('chown', ['-R', `${this.fx.daemonUser}:`, this.agorHome]);
-    this.h = new DaemonHarness(this.fx, this.agorHome, `${this.agorHome}/config.yaml`);
-    await this.h.init(OWNER.email, OWNER.password);
-    this.owner = await this.login(OWNER.email, OWNER.password, '', null);
-    this.repoId = (await this.owner.call('POST', 'repos', { url: `file://${this.fx.base}/src/proj`, name: `proj-term-${this.mode}` })).id;
+  constructor(fx: UnixFixture, mode: 'insulated' | 'strict') {
+    super(fx, mode, { tag: 'term', stopGraceSeconds: 2 });
   }
 
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     for (const c of this.clients) c.close();
-    await this.h?.stop();
+    await super.stop();
   }
 
-  async login(email: string, password: string, id: string, unix: string | null): Promise<Person> {
-    const { accessToken } = await call(this.h.url, undefined, 'POST', 'authentication', { strategy: 'local', email, password });
+  protected override extend(person: RestPerson): Person {
     return {
-      id,
-      unix,
-      token: accessToken,
-      call: (method, route, body) => call(this.h.url, accessToken, method, route, body),
+      ...person,
       connect: async () => {
         const socket = io(this.h.url, { transports: ['websocket'], forceNew: true, reconnection: false });
         const app = feathers().configure(socketioClient(socket as never, { timeout: 10_000 })).configure(authClient());
@@ -197,29 +152,10 @@ class Rig {
           socket.once('connect', () => resolve());
           socket.once('connect_error', reject);
         });
-        await app.authenticate({ strategy: 'jwt', accessToken });
+        await app.authenticate({ strategy: 'jwt', accessToken: person.token });
         return client;
       },
     };
-  }
-
-  async person(name: string, unix: boolean): Promise<Person> {
-    const email = `${name}@term.unix.test`;
-    const password = `${name}-password-1`;
-    const unixName = unix ? this.fx.person(`t${name}`) : null;
-    const user = await this.owner.call('POST', 'users', { email, password, role: 'member', ...(unixName && { unix_username: unixName }) });
-    return this.login(email, password, user.id, unixName);
-  }
-
-  async worktree(by: Person, name: string, others_can: string): Promise<{ id: string; path: string; unix_group: string }> {
-    const wt = await by.call('POST', 'worktrees', { repo_id: this.repoId, name, others_can, others_fs_access: 'none' });
-    this.fx.groupsSeen.add(wt.unix_group);
-    return wt;
-  }
-
-  /** The daemon's secrets, each of which a terminal must fail to read. */
-  get secrets(): string[] {
-    return [`${this.agorHome}/agor.db`, `${this.agorHome}/jwt.key`];
   }
 }
 
@@ -227,7 +163,7 @@ class Rig {
  * Closes `term` after starting a background job and a `nohup`ed one in it, and checks that the
  * shell, both jobs, sudo and agor-priv are gone: no process of `uid` is left.
  */
-async function closeLeavesNothing(rig: Rig, term: Term, uid: number): Promise<void> {
+async function closeLeavesNothing(rig: TermRig, term: Term, uid: number): Promise<void> {
   const shell = Number(await term.value('PID', 'echo $$'));
   const out = await term.run(['sleep 301 & echo BG=$!', 'nohup sleep 302 >/dev/null 2>&1 & echo NOHUP=$!']);
   const bg = Number(/\nBG=(\d+)\n/.exec(out)?.[1]);
@@ -244,43 +180,9 @@ async function closeLeavesNothing(rig: Rig, term: Term, uid: number): Promise<vo
   await until(() => term.exit !== undefined, 'the exit event');
 }
 
-describe('web terminals under unix isolation (real sudo, agor-priv, node-pty)', { skip: blocker && !inCi ? blocker : false }, () => {
-  if (blocker) {
-    it('runs on this machine', () => assert.fail(`the unix suite cannot run: ${blocker}`));
-    return;
-  }
-  const fx = new UnixFixture();
-  let releaseLock: (() => void) | undefined;
-
-  before(async () => {
-    releaseLock = await acquireUnixSuiteLock('test/unix/terminal.test.ts');
-    await fx.setupNamespace();
-    const installed = fx.install();
-    assert.equal(installed.status, 0, `install-unix-isolation.sh failed:\n${installed.stdout}\n${installed.stderr}`);
-    fx.prepareApp();
-    const src = `${fx.base}/src/proj`;
-    fs.mkdirSync(src, { recursive: true, mode: 0o755 });
-    const git = (...args: string[]) => {
-      const r = spawnSync('git', args, { cwd: src, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: fx.base, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x.invalid' } });
-      assert.equal(r.status, 0, r.stderr);
-    };
-    git('init', '-q', '-b', 'main');
-    fs.writeFileSync(path.join(src, 'README.md'), 'hello\n');
-    git('add', 'README.md');
-    git('commit', '-qm', 'initial');
-    spawnSync('chown', ['-R', `${fx.daemonUser}:`, `${fx.base}/src`]);
-  });
-
-  after(() => {
-    try {
-      fx.cleanup();
-    } finally {
-      releaseLock?.();
-    }
-  });
-
+unixSuite('web terminals under unix isolation (real sudo, agor-priv, node-pty)', (fx) => {
   describe('insulated', () => {
-    const rig = new Rig(fx, 'insulated');
+    const rig = new TermRig(fx, 'insulated');
     let alice: Person;
     let bob: Person;
     let W: { id: string; path: string; unix_group: string };
@@ -322,7 +224,7 @@ describe('web terminals under unix isolation (real sudo, agor-priv, node-pty)', 
   });
 
   describe('strict', () => {
-    const rig = new Rig(fx, 'strict');
+    const rig = new TermRig(fx, 'strict');
     let alice: Person;
     let bob: Person;
     let S: { id: string; path: string; unix_group: string };
