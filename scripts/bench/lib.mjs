@@ -7,6 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { feathers } from '@feathersjs/feathers';
+import socketioClient from '@feathersjs/socketio-client';
+import authClient from '@feathersjs/authentication-client';
+import { io } from 'socket.io-client';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const cli = path.join(root, 'dist/cli/main.js');
@@ -203,6 +207,45 @@ export async function login(url, email, password) {
   const body = await res.json();
   if (res.status !== 201) throw new Error(`login as ${email} failed: ${res.status} ${JSON.stringify(body)}`);
   return body;
+}
+
+/**
+ * The daemon (spawnDaemon) on a makeHome() home, as its owner: `api(method, route, body)` over REST,
+ * a worktree `bench` of a fresh repository under home.tmp, and the owner's own Socket.IO connection
+ * with an authenticated Feathers client. stop() closes the socket, then the daemon (also when this
+ * fails half-way).
+ */
+export async function startOwnedDaemon(home) {
+  const daemon = await spawnDaemon(home.env);
+  let socket;
+  const stop = async () => {
+    socket?.close();
+    await daemon.stop();
+  };
+  try {
+    const { accessToken } = await login(daemon.url, 'bench-owner@agor.test', 'bench-owner-password-1');
+    const api = async (method, route, body) => {
+      const res = await fetch(`${daemon.url}${route}`, {
+        method,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(30_000),
+      });
+      const json = await res.json();
+      if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${JSON.stringify(json)}`);
+      return json;
+    };
+    const { makeRepo } = await import(dist('daemon/git/test-support.js'));
+    const repo = await api('POST', '/repos', { path: makeRepo(path.join(fs.mkdtempSync(path.join(home.tmp, 'repo-')), 'project')) });
+    const worktree = await api('POST', '/worktrees', { repo_id: repo.id, name: 'bench' });
+    socket = io(daemon.url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 20_000 });
+    const client = feathers().configure(socketioClient(socket, { timeout: 20_000 })).configure(authClient());
+    await client.authenticate({ strategy: 'jwt', accessToken });
+    return { daemon, api, worktree, socket, client, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 /** Nearest-rank percentile of an ascending array. */

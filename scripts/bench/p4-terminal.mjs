@@ -20,11 +20,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import * as pty from 'node-pty';
-import { feathers } from '@feathersjs/feathers';
-import socketioClient from '@feathersjs/socketio-client';
-import authClient from '@feathersjs/authentication-client';
 import { io } from 'socket.io-client';
-import { dist, intOption, login, makeHome, percentile, printTable, requireBuild, sleep, spawnDaemon, writeConfig } from './lib.mjs';
+import { intOption, makeHome, percentile, printTable, requireBuild, sleep, startOwnedDaemon, writeConfig } from './lib.mjs';
 
 requireBuild();
 const KEYS = intOption('keys', 300);
@@ -207,32 +204,13 @@ async function bareSocketIoTerminal(cwd) {
 
 const home = await makeHome('agor-bench-p4-');
 writeConfig(home.home, { rbac: true, terminal: true });
-const { makeRepo } = await import(dist('daemon/git/test-support.js'));
-let daemon;
-let socket;
+let owned;
 let plain;
 let bare;
 try {
-  daemon = await spawnDaemon(home.env);
-  const { accessToken } = await login(daemon.url, 'bench-owner@agor.test', 'bench-owner-password-1');
-  const api = async (method, route, body) => {
-    const res = await fetch(`${daemon.url}${route}`, {
-      method,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
-    });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
-  const repo = await api('POST', '/repos', { path: makeRepo(path.join(fs.mkdtempSync(path.join(home.tmp, 'repo-')), 'project')) });
-  const worktree = await api('POST', '/worktrees', { repo_id: repo.id, name: 'bench' });
+  owned = await startOwnedDaemon(home);
+  const { worktree, socket, client } = owned;
   const file = bigFile(worktree.path, MB);
-
-  socket = io(daemon.url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 20_000 });
-  const client = feathers().configure(socketioClient(socket, { timeout: 20_000 })).configure(authClient());
-  await client.authenticate({ strategy: 'jwt', accessToken });
   const terminals = client.service('terminals');
   terminals.methods('input', 'resize');
   const { id } = await terminals.create({ worktree_id: worktree.id, cols: COLS, rows: ROWS });
@@ -290,7 +268,6 @@ try {
 } finally {
   plain?.close();
   bare?.close();
-  socket?.close();
-  await daemon?.stop();
+  await owned?.stop();
   home.cleanup();
 }

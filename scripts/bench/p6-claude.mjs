@@ -17,12 +17,8 @@ import { performance } from 'node:perf_hooks';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { feathers } from '@feathersjs/feathers';
-import socketioClient from '@feathersjs/socketio-client';
-import authClient from '@feathersjs/authentication-client';
-import { io } from 'socket.io-client';
 import { query } from '@anthropic-ai/claude-agent-sdk';
-import { dist, intOption, login, makeHome, percentile, printTable, requireBuild, spawnDaemon } from './lib.mjs';
+import { dist, intOption, makeHome, percentile, printTable, requireBuild, startOwnedDaemon } from './lib.mjs';
 
 requireBuild();
 for (const file of ['executor/agor-executor.mjs', 'test/fakes/anthropic.js']) {
@@ -44,12 +40,10 @@ const cliState = ['.claude', '.claude.json'].map((name) => {
   return [file, fs.existsSync(file)];
 });
 const home = await makeHome('agor-bench-p6c-');
-const { makeRepo } = await import(dist('daemon/git/test-support.js'));
 // The SDK side gets a private HOME (the CLI keeps its transcripts in ~/.claude).
 const sdkHome = fs.mkdtempSync(path.join(home.tmp, 'sdk-home-'));
 const sdkCwd = fs.mkdtempSync(path.join(home.tmp, 'sdk-cwd-'));
-let daemon;
-let socket;
+let owned;
 let worktreePath;
 
 const withTimeout = (promise, what) =>
@@ -94,28 +88,11 @@ async function sdkPrompt(i) {
 }
 
 try {
-  daemon = await spawnDaemon(home.env);
-  const { accessToken } = await login(daemon.url, 'bench-owner@agor.test', 'bench-owner-password-1');
-  const api = async (method, route, body) => {
-    const res = await fetch(`${daemon.url}${route}`, {
-      method,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
-    });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
-  const repo = await api('POST', '/repos', { path: makeRepo(path.join(fs.mkdtempSync(path.join(home.tmp, 'repo-')), 'project')) });
-  const worktree = await api('POST', '/worktrees', { repo_id: repo.id, name: 'bench' });
+  owned = await startOwnedDaemon(home);
+  const { api, worktree, socket } = owned;
   worktreePath = worktree.path;
   await api('POST', '/user-secrets', { name: 'ANTHROPIC_API_KEY', value: KEY });
   await api('POST', '/user-secrets', { name: 'ANTHROPIC_BASE_URL', value: fake.url });
-
-  socket = io(daemon.url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 20_000 });
-  const client = feathers().configure(socketioClient(socket, { timeout: 20_000 })).configure(authClient());
-  await client.authenticate({ strategy: 'jwt', accessToken });
   const seen = new Map();
   const at = (id) => (seen.has(id) ? seen.get(id) : seen.set(id, {}).get(id));
   socket.on('messages created', (m) => {
@@ -177,8 +154,7 @@ try {
     }),
   );
 } finally {
-  socket?.close();
-  await daemon?.stop();
+  await owned?.stop();
   await fake.close();
   // In simple mode the executor's HOME is the daemon user's own, where the CLI keeps its state:
   // what this run created there goes (~/.claude and ~/.claude.json if they did not exist before;

@@ -15,11 +15,7 @@ import { performance } from 'node:perf_hooks';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { feathers } from '@feathersjs/feathers';
-import socketioClient from '@feathersjs/socketio-client';
-import authClient from '@feathersjs/authentication-client';
-import { io } from 'socket.io-client';
-import { dist, intOption, login, makeHome, percentile, printTable, requireBuild, spawnDaemon } from './lib.mjs';
+import { dist, intOption, makeHome, percentile, printTable, requireBuild, startOwnedDaemon } from './lib.mjs';
 
 requireBuild();
 if (!fs.existsSync(dist('executor/agor-executor.mjs'))) {
@@ -39,29 +35,10 @@ const agents = {
 
 const home = await makeHome('agor-bench-p6-');
 fs.appendFileSync(path.join(home.home, 'config.yaml'), `  max_concurrent_tasks: 4\nagents: ${JSON.stringify(agents)}\n`);
-const { makeRepo } = await import(dist('daemon/git/test-support.js'));
-let daemon;
-let socket;
+let owned;
 try {
-  daemon = await spawnDaemon(home.env);
-  const { accessToken } = await login(daemon.url, 'bench-owner@agor.test', 'bench-owner-password-1');
-  const api = async (method, route, body) => {
-    const res = await fetch(`${daemon.url}${route}`, {
-      method,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
-    });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
-  const repo = await api('POST', '/repos', { path: makeRepo(path.join(fs.mkdtempSync(path.join(home.tmp, 'repo-')), 'project')) });
-  const worktree = await api('POST', '/worktrees', { repo_id: repo.id, name: 'bench' });
-
-  socket = io(daemon.url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 20_000 });
-  const client = feathers().configure(socketioClient(socket, { timeout: 20_000 })).configure(authClient());
-  await client.authenticate({ strategy: 'jwt', accessToken });
+  owned = await startOwnedDaemon(home);
+  const { api, worktree, socket } = owned;
   // task id -> { first, last, count, running, done }
   const seen = new Map();
   const at = (id) => (seen.has(id) ? seen.get(id) : seen.set(id, { count: 0 }).get(id));
@@ -131,7 +108,6 @@ try {
   console.log('');
   printTable(['prompt →', 'p50', 'p90', 'p99', 'max'], [['running', ...fmt(toRunning)], ['first message', ...fmt(toFirst)], ['completed', ...fmt(toDone)]]);
 } finally {
-  socket?.close();
-  await daemon?.stop();
+  await owned?.stop();
   home.cleanup();
 }
