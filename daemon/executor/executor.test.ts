@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../version.js';
 import { BASE_ENV_NAMES } from './env.js';
+import { alive } from '../../test/helpers/proc.js';
 
 const BUNDLE = path.join(packageRoot(), 'dist', 'executor', 'agor-executor.mjs');
 const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'agor-executor-test-'));
@@ -61,16 +62,6 @@ function runTask(command: string[], extra: Record<string, unknown> = {}, env: st
 }
 
 const node = (script: string) => [process.execPath, '-e', script];
-
-/** Running (a zombie waiting for a reaper counts as gone: it runs nothing and holds nothing). */
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 describe('agor-executor (the bundle)', () => {
   it('says ready, streams stdout lines in order, reports exit status and the resume handle, exits', async () => {

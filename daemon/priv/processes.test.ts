@@ -3,15 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { ChildProcesses } from './processes.js';
-
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
+import { alive } from '../../test/helpers/proc.js';
 
 async function until(check: () => boolean, what: string): Promise<void> {
   for (const deadline = Date.now() + 10_000; !check(); ) {

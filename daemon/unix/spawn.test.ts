@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { commandFor, simpleEnvironment, spawnAsIdentity, type SpawnSettings } from './spawn.js';
+import { alive } from '../../test/helpers/proc.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agor-spawn-test-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -31,15 +32,6 @@ async function waitFor(out: () => string, pattern: RegExp): Promise<void> {
 // The shell tests run the daemon user's login shell: skip them when it is none (nologin, false).
 const LOGIN_SHELL = os.userInfo().shell ?? '';
 const noShell = /nologin|false$/.test(LOGIN_SHELL) || !LOGIN_SHELL ? `the login shell of ${os.userInfo().username} is ${LOGIN_SHELL || 'unset'}` : false;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 describe('commandFor: the command line of each identity', () => {
   it('insulated and strict go through sudo -n agor-priv exec, never a shell, with no environment of ours', () => {

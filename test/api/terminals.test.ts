@@ -8,6 +8,7 @@ import { startTestDaemon, waitFor, type SocketClient, type TestDaemon } from '..
 import { cleanupTempDirs, createWorktree, outcome, ownerActor, quickActor, registerRepo, type Actor } from '../helpers/worktree-fixture.js';
 import type { PublicWorktree } from '../../daemon/services/worktrees/worktrees.shared.js';
 import { terminalsOf } from '../../daemon/terminal/manager.js';
+import { alive } from '../helpers/proc.js';
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>]/g;
@@ -62,21 +63,6 @@ class Term {
 async function open(sock: SocketClient, worktreeId: string, cols = 80, rows = 24): Promise<Term> {
   const { id } = await terminals(sock).create({ worktree_id: worktreeId, cols, rows });
   return new Term(sock, id);
-}
-
-/** Alive and not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 describe('terminals', () => {

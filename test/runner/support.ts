@@ -1,22 +1,12 @@
 // Shared pieces of the runner suites: command agents as node one-liners, process checks via /proc.
 import fs from 'node:fs';
+export { alive } from '../helpers/proc.js';
 
 /** argv of a command agent running `script` with this Node (no shell anywhere). */
 export const nodeAgent = (script: string) => ({ type: 'command', command: [process.execPath, '-e', script] });
 
 /** The prompt (stdin), then `body` with `prompt` in scope. */
 export const withPrompt = (body: string) => `let prompt='';process.stdin.on('data',d=>prompt+=d).on('end',()=>{prompt=prompt.trim();${body}})`;
-
-/** Running: it exists and is not a zombie (a zombie runs nothing; this sandbox's init never reaps). */
-export function alive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /** Every live process's command line, NUL-separated arguments joined by spaces. */
 export function allCmdlines(): { pid: number; cmdline: string }[] {

@@ -18,6 +18,7 @@ import { packageRoot } from '../../daemon/version.js';
 import { stringify } from 'yaml';
 import { readGroups, readUsers } from '../../daemon/unix/os-state.js';
 import { acquireUnixSuiteLock } from '../helpers/unix-suite-lock.js';
+import { alive, processesOf } from '../helpers/proc.js';
 
 export const ROOT = packageRoot();
 const NS_DIRS = ['/etc/agor', '/usr/local/libexec/agor', '/etc/sudoers.d'] as const;
@@ -210,18 +211,7 @@ export class UnixFixture {
   processesOfOurAccounts(): number[] {
     const uids = new Set<number>();
     for (const [name, u] of readUsers()) if (name.startsWith(`agor_${this.prefix}_`)) uids.add(u.uid);
-    const pids: number[] = [];
-    for (const entry of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const status = fs.readFileSync(`/proc/${entry}/status`, 'utf8');
-        const m = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status);
-        if (m && (uids.has(Number(m[1])) || uids.has(Number(m[2])))) pids.push(Number(entry));
-      } catch {
-        /* gone */
-      }
-    }
-    return pids;
+    return processesOf(uids);
   }
 
   /** Removes everything this run made. Safe to call after any failure, and twice. */
@@ -425,12 +415,5 @@ export function processTree(pid: number): number[] {
   return out;
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    // A zombie is dead for our purposes.
-    return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
+/** Running (not a zombie). */
+export const isAlive = alive;

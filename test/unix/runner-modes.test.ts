@@ -9,6 +9,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { isAlive, processTree, unixSuite, type UnixFixture } from './fixture.js';
 import { Rig, until, type Person } from './rig.js';
+import { processesOf } from '../helpers/proc.js';
 import { BASE_ENV_NAMES } from '../../daemon/executor/env.js';
 
 const sha = (v: string) => crypto.createHash('sha256').update(v).digest('hex');
@@ -51,21 +52,6 @@ class RunnerRig extends Rig {
   runAgent(creator: Person, worktreeId: string, agent: string, prompter = creator): Promise<{ task: any; messages: any[] }> {
     return this.run(creator, worktreeId, { agent, prompt: 'who are you?', prompter });
   }
-}
-
-/** Every process running as `uid` (from /proc). */
-function processesOf(uid: number): number[] {
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const m = /^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${entry}/status`, 'utf8'));
-      if (m && Number(m[1]) === uid && isAlive(Number(entry))) pids.push(Number(entry));
-    } catch {
-      /* gone */
-    }
-  }
-  return pids;
 }
 
 /** The gitter agent's run: completed, its commit on top, the pinned GIT_DIR used. */

@@ -12,6 +12,8 @@ import authClientModule from '@feathersjs/authentication-client';
 import { io, type Socket } from 'socket.io-client';
 import { isAlive, processTree, unixSuite, type UnixFixture } from './fixture.js';
 import { Rig, type Person as RestPerson } from './rig.js';
+import { processesOf } from '../helpers/proc.js';
+import { outcome } from '../helpers/worktree-fixture.js';
 
 const socketioClient = socketioClientModule as unknown as typeof socketioClientModule.default;
 const authClient = authClientModule as unknown as typeof authClientModule.default;
@@ -102,31 +104,6 @@ class Term {
   close(): Promise<{ id: string; code: number }> {
     return this.client.terminals.remove(this.id);
   }
-}
-
-async function outcome(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (error) {
-    return (error as { name?: string }).name ?? String(error);
-  }
-}
-
-/** Pids of live (non-zombie) processes whose real or effective uid is `uid`. */
-function processesOf(uid: number): number[] {
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const status = fs.readFileSync(`/proc/${entry}/status`, 'utf8');
-      const m = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status);
-      if (m && (Number(m[1]) === uid || Number(m[2]) === uid) && !/^State:\s+Z/m.test(status)) pids.push(Number(entry));
-    } catch {
-      /* gone */
-    }
-  }
-  return pids;
 }
 
 class TermRig extends Rig<Person> {
