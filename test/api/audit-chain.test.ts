@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Paginated } from '@feathersjs/feathers';
 import { startTestDaemon, OWNER, type TestDaemon } from '../helpers/daemon.js';
+import { outcome } from '../helpers/worktree-fixture.js';
 import type { AuditChainStatus } from '../../daemon/services/audit/audit-chain.shared.js';
 import type { PublicAuditEvent } from '../../daemon/services/audit/audit.shared.js';
 
@@ -12,15 +13,6 @@ let ownerToken: string;
 let adminToken: string;
 let memberToken: string;
 let viewerToken: string;
-
-async function outcome(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    return (error as { name: string }).name;
-  }
-}
 
 before(async () => {
   d = await startTestDaemon();

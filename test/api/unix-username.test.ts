@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import { startTestDaemon, OWNER, type TestDaemon } from '../helpers/daemon.js';
+import { outcome } from '../helpers/worktree-fixture.js';
 import type { UserRow } from '../../daemon/services/users/users.schema.js';
 
 let d: TestDaemon;
@@ -14,15 +15,6 @@ before(async () => {
   ownerToken = await d.login(OWNER.email, OWNER.password);
 });
 after(() => d.stop());
-
-async function outcome(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    return (error as { name: string }).name;
-  }
-}
 
 const row = (id: string) => d.app.get('db')<UserRow>('users').where('id', id).first();
 

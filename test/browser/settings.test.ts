@@ -7,19 +7,11 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { OWNER } from '../helpers/daemon.js';
+import { outcome } from '../helpers/worktree-fixture.js';
 import { ARTIFACTS, missingBrowser, PHONE, startHarness, type Harness, type TestUser } from './harness.js';
 import type { PublicUser } from '../../daemon/services/users/users.shared.js';
 
 const skip = missingBrowser();
-
-async function outcome(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    return (error as { name: string }).name;
-  }
-}
 
 /** Everything the page holds as text: markup, and the live value of every input (not always in the markup). */
 async function pageText(page: Page): Promise<string> {
