@@ -39,6 +39,7 @@ class NpmStart {
   output = '';
   private readonly closed: Promise<void>;
   private waiters: (() => void)[] = [];
+  private ended = false;
 
   constructor(cwd: string, env: NodeJS.ProcessEnv) {
     this.child = spawn('npm', ['start'], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -49,7 +50,12 @@ class NpmStart {
     this.child.stdout!.on('data', onData);
     this.child.stderr!.on('data', onData);
     // 'close': every process holding the output pipes (npm, the start script, the daemon) is gone.
-    this.closed = new Promise((resolve) => this.child.once('close', () => resolve()));
+    this.closed = new Promise((resolve) =>
+      this.child.once('close', () => {
+        this.ended = true;
+        resolve();
+      }),
+    );
     void this.closed.then(() => this.waiters.forEach((w) => w()));
   }
 
@@ -73,10 +79,30 @@ class NpmStart {
     }
   }
 
-  /** Ctrl-C: SIGINT to the group this test created (by its id), then wait until all of it is gone. */
+  /**
+   * Ctrl-C: SIGINT to the process group this test created (by its id), then wait until all of it
+   * is gone; SIGKILL to that group if it has not ended after 30 s (the test then fails on its output).
+   */
   async interrupt(): Promise<void> {
-    if (this.child.pid && this.running) process.kill(-this.child.pid, 'SIGINT');
-    await this.closed;
+    const pid = this.child.pid;
+    if (!pid || this.ended) return;
+    // The group outlives npm itself while the daemon holds the pipes.
+    const signal = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-pid, sig);
+      } catch {
+        /* the whole group is already gone */
+      }
+    };
+    signal('SIGINT');
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 30_000)));
+    if ((await Promise.race([this.closed, late])) === 'late') {
+      this.output += '\n[test] npm start did not end within 30 s of SIGINT; killed\n';
+      signal('SIGKILL');
+      await this.closed;
+    }
+    clearTimeout(timer);
   }
 }
 
@@ -203,6 +229,7 @@ describe('npm start on a fresh clone (README: npm ci && npm start)', { skip }, (
     const first = started[0]!;
     await first.interrupt();
     assert.match(first.output, /SIGINT received, shutting down/);
+    assert.doesNotMatch(first.output, /did not end within/);
     const state = fs.readFileSync(path.join(clone, 'dist/.build-state.json'), 'utf8');
     const times = (files: string[]) => files.map((f) => fs.statSync(path.join(clone, f)).mtimeMs);
     const watched = ['dist/cli/main.js', 'dist/daemon/main.js', 'dist/ui/index.html', 'dist/executor/agor-executor.mjs', 'dist/priv/agor-priv.mjs'];
