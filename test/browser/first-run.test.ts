@@ -53,11 +53,11 @@ describe('first run', { skip: skip ?? false }, () => {
     assert.ok(await dialog.getByRole('button', { name: 'Start' }).isDisabled(), 'Start is disabled');
     await h.screenshot(page, 'first-run-no-credentials');
     await notice.getByRole('link', { name: 'Settings → Secrets' }).click();
-    await page.waitForURL((url) => url.hash === '#/settings/secrets');
+    await page.waitForURL((url) => url.hash === '#/settings/secrets?name=ANTHROPIC_API_KEY');
     await dialog.waitFor({ state: 'detached' });
 
-    // The key, set where the link led.
-    await page.getByLabel('Secret name').fill('ANTHROPIC_API_KEY');
+    // The key, set where the link led, its name already filled in.
+    assert.equal(await page.getByLabel('Secret name').inputValue(), 'ANTHROPIC_API_KEY');
     await page.getByTestId('secret-value').fill('sk-ant-first-run-test');
     await page.getByRole('button', { name: 'Save secret' }).click();
     await page.getByRole('status').filter({ hasText: 'ANTHROPIC_API_KEY was saved' }).waitFor();

@@ -142,7 +142,7 @@ export function NewSessionDialog({ open, worktreeId, onClose }: { open: boolean;
             description={
               <>
                 {agent} needs {missing.map((n, i) => <span key={n}>{i > 0 && ', '}<code>{n}</code></span>)} among your secrets, and you have not set{' '}
-                {missing.length === 1 ? 'it' : 'them'}: its prompts would fail. Add {missing.length === 1 ? 'it' : 'them'} in <Link to="/settings/secrets" onClick={onClose}>Settings → Secrets</Link>
+                {missing.length === 1 ? 'it' : 'them'}: its prompts would fail. Add {missing.length === 1 ? 'it' : 'them'} in <Link to={`/settings/secrets?name=${encodeURIComponent(missing[0]!)}`} onClick={onClose}>Settings → Secrets</Link>
                 {runnable.length > 0 ? `, or pick ${runnable.length === 1 ? runnable[0] : `another agent (${runnable.join(', ')})`}.` : '.'}
               </>
             }
