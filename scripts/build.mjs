@@ -22,11 +22,26 @@ const COMMANDS = {
   'agor-executor': [['scripts/build-bundles.mjs', 'agor-executor']],
 };
 
-function runStep(root, { step, reason }) {
+/**
+ * Incremental tsc emits what changed since its last run (and new files), never again an output
+ * deleted since: when one is gone, its record (dist/.tsbuildinfo) must go so everything is emitted.
+ */
+function tscLostOutputs(root, step) {
+  const info = fs.statSync(path.join(root, 'dist/.tsbuildinfo'), { throwIfNoEntry: false });
+  if (!info) return false;
+  const exists = (f) => fs.existsSync(path.join(root, f));
+  if ((readState(root).steps?.tsc?.outputs ?? []).some((f) => !exists(f))) return true;
+  return step.expected(root).some((out) => {
+    if (typeof out !== 'string' || exists(out)) return false;
+    const source = out.replace(/^dist\//, '').replace(/js$/, 'ts');
+    // A source newer than tsc's last run is compiled anyway (changed or new).
+    return (fs.statSync(path.join(root, source), { throwIfNoEntry: false })?.mtimeMs ?? Infinity) <= info.mtimeMs;
+  });
+}
+
+function runStep(root, { step }) {
   const startedAt = Date.now();
-  // Incremental tsc emits what changed in its sources, never again an output deleted since: start over.
-  const missing = / is missing$/.test(reason) ? reason.replace(/ is missing$/, '') : null;
-  if (step.name === 'tsc' && missing && readState(root).steps?.tsc?.outputs.includes(missing)) fs.rmSync(path.join(root, 'dist/.tsbuildinfo'), { force: true });
+  if (step.name === 'tsc' && tscLostOutputs(root, step)) fs.rmSync(path.join(root, 'dist/.tsbuildinfo'));
   forgetBuilt(root, step);
   for (const [script, ...args] of COMMANDS[step.name]) {
     const result = spawnSync(process.execPath, [path.join(root, script), ...args], { stdio: 'inherit', cwd: root });
