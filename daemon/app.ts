@@ -6,7 +6,7 @@ import type { Application } from './declarations.js';
 import type { Database } from './db/database.js';
 import type { Runtime } from './config/load.js';
 import { errorHandler } from './http/errors.js';
-import { webUi } from './http/static-ui.js';
+import { logResponseError, webUi } from './http/static-ui.js';
 import { healthRoute, queryCarriesToken, QUERY_TOKEN_MESSAGE, refuseQueryTokens, remoteAddress } from './http/middleware.js';
 import { configureAuthentication } from './auth/authentication.js';
 import { requireAuthentication } from './auth/hooks.js';
@@ -38,6 +38,7 @@ export function createApp(runtime: Runtime, db: Database): Application {
   app.use(refuseQueryTokens());
   // Static files only, outside every service path; the global service hooks do not apply to it.
   app.use(webUi());
+  app.on('error', logResponseError);
   app.use(remoteAddress());
   app.use(bodyParser({ jsonLimit: BODY_LIMIT_BYTES, formLimit: BODY_LIMIT_BYTES, textLimit: BODY_LIMIT_BYTES, urlencoded: false, text: false }));
   app.configure(rest());

@@ -5,7 +5,7 @@ import { loadRuntime, type Runtime } from './config/load.js';
 import { ensurePrivateDir } from './config/home.js';
 import { openDatabase } from './db/database.js';
 import { createApp } from './app.js';
-import { refuseUnsafeStartup, startupWarnings } from './startup-checks.js';
+import { refuseUnsafeStartup, startupWarnings, warnWhenUsersGrow } from './startup-checks.js';
 import { prepareSecretsAtRest } from './crypto/secrets-at-rest.js';
 import { readRunning, removePidfile, writePidfile } from './pidfile.js';
 import type { Application } from './declarations.js';
@@ -45,6 +45,7 @@ export async function startDaemon(runtime: Runtime, { pidfile = false, log = con
     for (const warning of startupWarnings({ config, userCount: Number(count) })) log(warning);
     const secretBox = await prepareSecretsAtRest({ config, db, env, log });
     const app = createApp(runtime, db);
+    warnWhenUsersGrow(app, log, Number(count));
     app.set('secretBox', secretBox);
     const server: Server = await app.listen(config.daemon.port, config.daemon.host);
     if (!server.listening) {

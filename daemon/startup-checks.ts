@@ -1,6 +1,7 @@
 import type { AgorConfig } from './config/schema.js';
 import type { Runtime } from './config/load.js';
 import { isolationChecks, realProbes, type Probes } from './unix/checks.js';
+import type { Application } from './declarations.js';
 
 /** A configuration the daemon must not run with. The message says how to fix it. */
 export class StartupRefusal extends Error {
@@ -38,15 +39,43 @@ export function refuseUnsafeStartup({ config, uid, runtime, probes }: StartupChe
   }
 }
 
+/**
+ * DESIGN §3: the web terminal in simple mode with more than one user — every terminal is a shell
+ * as the daemon user, which can read the database and keys, so one user's terminal reaches all
+ * users' data. worktree_rbac on counts as "more than one" from the first user: it is the setting
+ * for a team, whose members are added while the daemon runs. The text names the trigger it saw.
+ */
+export function webTerminalWarning(config: AgorConfig, userCount: number): string | null {
+  const { execution } = config;
+  if (execution.unix_user_mode !== 'simple' || !execution.allow_web_terminal) return null;
+  const risk =
+    "terminals run as the daemon user and can read its files (the database and keys, so every user's data). Use unix_user_mode insulated/strict or set execution.allow_web_terminal: false.";
+  if (userCount > 1) return `[SECURITY] The web terminal is enabled in simple mode and this daemon has ${userCount} users: ${risk}`;
+  if (execution.worktree_rbac) return `[SECURITY] The web terminal is enabled in simple mode with worktree_rbac on (a setup for several users; ${userCount} so far): ${risk}`;
+  return null;
+}
+
 /** The one-line [SECURITY] warnings for a configuration that runs but trades safety away. */
 export function startupWarnings({ config, userCount }: { config: AgorConfig; userCount: number }): string[] {
-  const { execution } = config;
-  const isolated = execution.unix_user_mode !== 'simple';
-  const warnings: string[] = [];
-  if (!isolated && execution.allow_web_terminal && (userCount > 1 || execution.worktree_rbac)) {
-    warnings.push(
-      '[SECURITY] The web terminal is enabled in simple mode with more than one user: terminals run as the daemon user and can read its files (database, keys). Use unix_user_mode insulated/strict or set execution.allow_web_terminal: false.',
-    );
-  }
-  return warnings;
+  const terminal = webTerminalWarning(config, userCount);
+  return terminal ? [terminal] : [];
+}
+
+/**
+ * The user count changes while the daemon runs: the web-terminal warning is also printed (once)
+ * when a user is added and the condition starts to hold, not only at the next start.
+ */
+export function warnWhenUsersGrow(app: Application, log: (line: string) => void, userCountAtStart: number): void {
+  let warned = webTerminalWarning(app.get('runtime').config, userCountAtStart) !== null;
+  app.service('users').on('created', () => {
+    if (warned) return;
+    void (async () => {
+      const [{ count }] = await app.get('db')('users').count({ count: '*' });
+      const warning = webTerminalWarning(app.get('runtime').config, Number(count));
+      if (warning && !warned) {
+        warned = true;
+        log(warning);
+      }
+    })().catch((error: unknown) => console.error('[error] counting users for the web-terminal warning:', error));
+  });
 }

@@ -24,7 +24,7 @@ export function registerInit(program: Command): void {
       if (opts.ifMissing && isInitialised(runtime)) return;
       const password = opts.passwordStdin ? await readStdin() : undefined;
       if (opts.passwordStdin && !password) throw new CliError('--password-stdin given but stdin was empty');
-      // Not "@localhost": email validation requires a dotted domain, and `npm start` runs init without --email.
+      // `npm start` runs init without --email; any address a mail server takes is accepted (daemon/services/users/email.shared.ts).
       const email = opts.email ?? `${os.userInfo().username}@agor.localhost`;
       const result = await initHome(runtime, { email, password, name: opts.name });
       console.log(`AGOR_HOME ${result.home} ready (config ${runtime.paths.configPath}, database ${runtime.databaseFile})`);

@@ -36,6 +36,10 @@ export function generatePassword(): string {
  */
 export async function initHome(runtime: Runtime, options: InitOptions): Promise<InitResult> {
   const { paths } = runtime;
+  // Checked before anything is written: a refused email or password must not leave a home that
+  // looks initialised (`--if-missing` would then skip it) but has no owner.
+  const password = options.password ?? generatePassword();
+  const data = parseInput(userCreateSchema, { email: options.email, password, name: options.name, role: 'owner' });
   process.umask(0o077);
   ensurePrivateDir(paths.home);
   const result: InitResult = { home: paths.home, createdConfig: false, createdJwtKey: false };
@@ -51,8 +55,6 @@ export async function initHome(runtime: Runtime, options: InitOptions): Promise<
   try {
     const [{ count }] = await db('users').count({ count: '*' });
     if (Number(count) === 0) {
-      const password = options.password ?? generatePassword();
-      const data = parseInput(userCreateSchema, { email: options.email, password, name: options.name, role: 'owner' });
       const owner = await new UsersService(db).create(data);
       await appendAudit(db, { actor: null, actor_label: 'agor init', action: 'user.created', target_type: 'user', target_id: owner.id, details: { email: owner.email, role: owner.role } });
       result.owner = { email: data.email, generatedPassword: options.password ? undefined : password };

@@ -35,3 +35,18 @@ export function webUi(dir: string = DEFAULT_UI_DIR) {
     return serve(ctx, next);
   };
 }
+
+/** Error codes of a response whose client went away mid-body (a reload, a closed tab, a cancelled download). */
+const CLIENT_GONE = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_DESTROYED']);
+
+/**
+ * Koa's 'error' listener for errors after the response started (middleware errors are answered by
+ * http/errors.ts). Koa pipes a streamed body (the UI's files) into the socket and reports a browser
+ * that aborts the download as an error, which its default listener prints as a stack trace; an
+ * aborted download is normal. Anything else is still logged as Koa would.
+ */
+export function logResponseError(error: Error & { code?: string; status?: number; expose?: boolean }): void {
+  if (error.code && CLIENT_GONE.has(error.code)) return;
+  if (error.status === 404 || error.expose) return;
+  console.error('[error] while sending a response:', error);
+}

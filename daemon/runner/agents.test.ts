@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { BUILTIN_AGENTS } from '../protocol/agents.js';
 import { configSchema } from '../config/schema.js';
 import { loadAdapter } from '../executor/agents/index.js';
-import { BUILTIN_AGENT_CREDENTIALS, knownAgentNames, resolveAgent } from './agents.js';
+import { BUILTIN_AGENT_CREDENTIALS, BUILTIN_AGENT_REQUIRED_CREDENTIALS, knownAgentNames, requiredAgentCredentials, resolveAgent } from './agents.js';
 
 describe('agent profiles', () => {
   it("the daemon's credential allow-list of each built-in agent is what its adapter asks for", async (t) => {
@@ -17,6 +17,15 @@ describe('agent profiles', () => {
       }
       assert.deepEqual([...names].sort(), [...BUILTIN_AGENT_CREDENTIALS[kind]].sort(), kind);
     }
+  });
+
+  it('what each agent cannot run without is among what it may be given; command agents require nothing', () => {
+    for (const kind of BUILTIN_AGENTS) {
+      assert.ok(BUILTIN_AGENT_REQUIRED_CREDENTIALS[kind].length > 0, kind);
+      for (const name of BUILTIN_AGENT_REQUIRED_CREDENTIALS[kind]) assert.ok(BUILTIN_AGENT_CREDENTIALS[kind].includes(name), `${kind}: ${name}`);
+    }
+    const config = configSchema.parse({ agents: { 'my-bot': { type: 'command', command: ['/usr/bin/bot'], env: ['BOT_TOKEN'] } } });
+    assert.deepEqual(requiredAgentCredentials(config), { 'claude-code': ['ANTHROPIC_API_KEY'], codex: ['OPENAI_API_KEY'], gemini: ['GEMINI_API_KEY'], 'my-bot': [] });
   });
 
   it('resolves built-ins and configured command agents; refuses the rest', () => {

@@ -15,6 +15,16 @@ export const BUILTIN_AGENT_CREDENTIALS: Readonly<Record<BuiltinAgent, readonly s
   gemini: ['GEMINI_API_KEY', 'GOOGLE_GEMINI_BASE_URL'],
 };
 
+/**
+ * Of those, the ones a built-in agent cannot run without: its adapter fails the task at once when
+ * the creator has not set them. The UI warns before a session is made (info.agent_credentials).
+ */
+export const BUILTIN_AGENT_REQUIRED_CREDENTIALS: Readonly<Record<BuiltinAgent, readonly string[]>> = {
+  'claude-code': ['ANTHROPIC_API_KEY'],
+  codex: ['OPENAI_API_KEY'],
+  gemini: ['GEMINI_API_KEY'],
+};
+
 export interface AgentProfile {
   /** The session's agent name. */
   name: string;
@@ -37,4 +47,13 @@ export function resolveAgent(config: Pick<AgorConfig, 'agents'>, name: string): 
 /** Every name a session may use, built-ins first. */
 export function knownAgentNames(config: Pick<AgorConfig, 'agents'>): string[] {
   return [...BUILTIN_AGENTS, ...Object.keys(config.agents).sort()];
+}
+
+/**
+ * For each name a session may use, the secrets of its creator it cannot run without. A command
+ * agent's `env` names are handed over when set, never required: the daemon cannot know whether its
+ * CLI needs them.
+ */
+export function requiredAgentCredentials(config: Pick<AgorConfig, 'agents'>): Record<string, string[]> {
+  return Object.fromEntries(knownAgentNames(config).map((name) => [name, isBuiltinAgent(name) ? [...BUILTIN_AGENT_REQUIRED_CREDENTIALS[name]] : []]));
 }

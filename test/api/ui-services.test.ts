@@ -32,8 +32,10 @@ const access = (a: Actor, id: string) => a.rest.service('worktree-access').get(i
 describe('info', () => {
   it('tells signed-in callers the agents and switches, and nothing without credentials', async () => {
     const info = (await viewer.rest.service('info').find()) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(info).sort(), ['agents', 'unix_user_mode', 'version', 'web_terminal', 'worktree_rbac']);
+    assert.deepEqual(Object.keys(info).sort(), ['agent_credentials', 'agents', 'unix_user_mode', 'version', 'web_terminal', 'worktree_rbac']);
     assert.deepEqual(info.agents, ['claude-code', 'codex', 'gemini', 'echo']);
+    // Names only: what the UI checks against the caller's own secrets before a session is made.
+    assert.deepEqual(info.agent_credentials, { 'claude-code': ['ANTHROPIC_API_KEY'], codex: ['OPENAI_API_KEY'], gemini: ['GEMINI_API_KEY'], echo: [] });
     assert.equal(info.web_terminal, true);
     assert.equal(info.worktree_rbac, true);
     assert.equal(await outcome(d.rest().service('info').find()), 'NotAuthenticated');

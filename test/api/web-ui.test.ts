@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { DEFAULT_UI_DIR } from '../../daemon/http/static-ui.js';
+import { DEFAULT_UI_DIR, logResponseError } from '../../daemon/http/static-ui.js';
+import net from 'node:net';
 
 let d: TestDaemon;
 before(async () => {
@@ -55,5 +56,45 @@ describe('web UI files', () => {
     assert.equal(post.status, 404);
     // Credentials in a query string are refused here as everywhere.
     assert.equal((await fetch(`${d.url}/?access_token=abc`)).status, 401);
+  });
+});
+
+describe('a browser that goes away mid-download (reload, closed tab)', () => {
+  /** console.error calls made while `fn` runs. */
+  async function consoleErrorsDuring(fn: () => Promise<void>): Promise<unknown[][]> {
+    const calls: unknown[][] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void calls.push(args);
+    try {
+      await fn();
+    } finally {
+      console.error = original;
+    }
+    return calls;
+  }
+
+  it('is not logged as an error with a stack trace (ERR_STREAM_PREMATURE_CLOSE / ECONNRESET)', { timeout: 20_000 }, async () => {
+    // The largest file, sent uncompressed, so the client is gone long before it is all sent.
+    const assets = fs.readdirSync(path.join(DEFAULT_UI_DIR, 'assets')).filter((f) => f.endsWith('.js'));
+    const big = assets.sort((a, b) => fs.statSync(path.join(DEFAULT_UI_DIR, 'assets', b)).size - fs.statSync(path.join(DEFAULT_UI_DIR, 'assets', a)).size)[0]!;
+    let reported: (Error & { code?: string }) | undefined;
+    const logged = await consoleErrorsDuring(async () => {
+      // Koa reports it to the app's 'error' listeners; this one runs after the daemon's own.
+      const seen = new Promise<Error>((resolve) => d.app.once('error', resolve));
+      const socket = net.connect(Number(new URL(d.url).port), '127.0.0.1');
+      socket.once('connect', () => socket.write(`GET /assets/${big} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: identity\r\n\r\n`));
+      // A TCP reset after the first bytes, as a browser cancelling the request does.
+      socket.once('data', () => socket.resetAndDestroy());
+      reported = await seen;
+    });
+    assert.match(reported?.code ?? '', /^(ERR_STREAM_PREMATURE_CLOSE|ECONNRESET|EPIPE)$/, 'the abort really happened mid-body');
+    assert.deepEqual(logged, []);
+    assert.equal(((await (await fetch(`${d.url}/health`)).json()) as { status: string }).status, 'ok');
+  });
+
+  it('any other error while sending a response is still logged', async () => {
+    const logged = await consoleErrorsDuring(async () => logResponseError(new Error('disk read failed')));
+    assert.equal(logged.length, 1);
+    assert.match(String(logged[0]![1]), /disk read failed/);
   });
 });

@@ -1,5 +1,5 @@
 import type { Application } from '../../declarations.js';
-import { knownAgentNames } from '../../runner/agents.js';
+import { knownAgentNames, requiredAgentCredentials } from '../../runner/agents.js';
 import type { DaemonInfo } from './info.shared.js';
 
 /** Facts only, built field by field: nothing from config that could be a path, a key or a secret. */
@@ -14,6 +14,7 @@ export class InfoService {
       unix_user_mode: config.execution.unix_user_mode,
       web_terminal: config.execution.allow_web_terminal,
       agents: knownAgentNames(config),
+      agent_credentials: requiredAgentCredentials(config),
     };
   }
 }

@@ -14,4 +14,9 @@ export interface DaemonInfo {
   web_terminal: boolean;
   /** Names a session's `agent` may take: built-ins first, then command agents from config. */
   agents: string[];
+  /**
+   * Per agent name, the secret names (never values) it cannot run without, from the secrets of
+   * the session's creator: the UI warns when the caller has not set them.
+   */
+  agent_credentials: Record<string, string[]>;
 }

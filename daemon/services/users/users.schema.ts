@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ROLES, type Role } from '../../auth/roles.js';
+import { emailProblem } from './email.shared.js';
 
 /** The row as stored. `password` is a bcrypt hash and never leaves the daemon. */
 export interface UserRow {
@@ -42,11 +43,15 @@ export function toPublicUser(row: UserRow): PublicUser {
 
 export const BCRYPT_ROUNDS = 12;
 
+// Any address a mail server takes (a@b.c, user+tag@localhost): one rule, shared with the UI.
 const email = z
   .string()
   .trim()
   .toLowerCase()
-  .pipe(z.email({ message: 'must be a valid email address' }).max(254));
+  .superRefine((value, ctx) => {
+    const problem = emailProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 const password = z
   .string()
   .min(8, 'must be at least 8 characters')

@@ -45,7 +45,7 @@ export function LoginPage() {
           </Button>
         </Form>
         <Typography.Paragraph type="secondary" style={{ marginTop: 16, marginBottom: 0, fontSize: 12 }}>
-          No account? An admin creates one (Settings → Users, or <code>agor users create</code>).
+          No account? An admin creates one (Settings → Users, or <code>agor user create</code>).
         </Typography.Paragraph>
       </Card>
     </div>

@@ -216,9 +216,18 @@ function TaskBlock({ task, messages, who }: { task: PublicTask; messages: Public
         {blocks.length === 0 && task.status !== 'running' && <Typography.Text type="secondary">No output.</Typography.Text>}
         <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'center' }}>
           <TaskStatusTag status={task.status} />
-          {task.reason && <Typography.Text type="secondary" style={{ fontSize: 12 }}>{task.reason}</Typography.Text>}
+          {task.reason && !shownAsError(messages, task.reason) && (
+            <Typography.Text type="secondary" style={{ fontSize: 12 }} data-testid="task-reason">
+              {task.reason}
+            </Typography.Text>
+          )}
         </div>
       </Card>
     </div>
   );
+}
+
+/** The agent already reported this reason as an error message above: say it once. */
+function shownAsError(messages: PublicMessage[], reason: string): boolean {
+  return messages.some((m) => m.type === 'error' && (m.content as { message?: unknown })?.message === reason);
 }

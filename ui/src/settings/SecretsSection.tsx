@@ -1,4 +1,5 @@
 import { useRef, useState } from 'react';
+import { useSearchParams } from 'react-router-dom';
 import { Alert, AutoComplete, Button, Card, Empty, Form, Input, List, Popconfirm, Select, Space, Tag, Typography } from 'antd';
 import type { InputRef } from 'antd';
 import { LockOutlined } from '@ant-design/icons';
@@ -26,6 +27,9 @@ const SUGGESTIONS = [...AGENT_KEY_NAMES].map((value) => ({ value }));
 export function SecretsSection({ api }: { api: SettingsApi }) {
   const cardSize = useCardSize();
   const secrets = useLoad(() => api.secrets(), [api]);
+  // `?name=ANTHROPIC_API_KEY`: the new-session dialog links here with the key an agent is missing.
+  const wanted = useSearchParams()[0].get('name');
+  const asked = wanted && !whyRefusedEnvName(wanted) ? wanted : undefined;
   const [form] = Form.useForm<Values>();
   const [saving, setSaving] = useState(false);
   // Two places: the outcome of a save next to the form, of a removal above the list.
@@ -118,7 +122,7 @@ export function SecretsSection({ api }: { api: SettingsApi }) {
       />
       <Card size="small" title={replacing ? `Replace the value of ${replacing.name}` : 'Add a secret'} style={{ marginTop: 16 }}>
         <Feedback value={feedback} onClose={() => setFeedback(null)} />
-        <Form form={form} layout="vertical" initialValues={{ kind: 'auto' }} onFinish={save} requiredMark={false} autoComplete="off" style={{ maxWidth: 560 }}>
+        <Form form={form} layout="vertical" initialValues={{ kind: 'auto', name: asked }} onFinish={save} requiredMark={false} autoComplete="off" style={{ maxWidth: 560 }}>
           <Form.Item
             name="name"
             label="Name"

@@ -1,6 +1,6 @@
-import { Button, Empty, Form, Input, List, Modal, Select, Space, Tag, Typography } from 'antd';
+import { Alert, Button, Empty, Form, Input, List, Modal, Select, Space, Tag, Typography } from 'antd';
 import { PlusOutlined, RobotOutlined } from '@ant-design/icons';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import { findAll, service } from '../api/client';
 import { upsert, useEvents, useLoad, useOnReconnect } from '../api/live';
@@ -86,6 +86,18 @@ export function NewSessionDialog({ open, worktreeId, onClose }: { open: boolean;
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const agents = info?.agents ?? ['claude-code'];
+  // The session runs as its creator (the caller) with the caller's secrets: names only come back.
+  const secrets = useLoad(() => (open ? findAll(service(client, 'user-secrets')) : Promise.resolve([])), [client, open]);
+  const have = new Set((secrets.data ?? []).map((s) => s.name));
+  const missingFor = (agent: string) => (secrets.loading || secrets.error ? [] : (info?.agent_credentials?.[agent] ?? []).filter((name) => !have.has(name)));
+  const runnable = agents.filter((a) => missingFor(a).length === 0);
+  const preferred = runnable[0] ?? agents[0];
+  const agent: string = Form.useWatch('agent', form) ?? preferred;
+  const missing = missingFor(agent);
+  // Once the secrets are known, preselect the first agent that can run (unless one was picked).
+  useEffect(() => {
+    if (open && !secrets.loading && !form.isFieldTouched('agent')) form.setFieldValue('agent', preferred);
+  }, [open, secrets.loading, preferred, form]);
   const submit = async () => {
     const v = await form.validateFields();
     setBusy(true);
@@ -101,13 +113,41 @@ export function NewSessionDialog({ open, worktreeId, onClose }: { open: boolean;
     }
   };
   return (
-    <Modal title="New session" open={open} onOk={submit} okText="Start" confirmLoading={busy} onCancel={onClose} destroyOnHidden>
-      <ErrorAlert error={error} />
+    <Modal
+      title="New session"
+      open={open}
+      onOk={submit}
+      okText="Start"
+      okButtonProps={{ disabled: missing.length > 0 || secrets.loading }}
+      confirmLoading={busy}
+      onCancel={onClose}
+      destroyOnHidden
+    >
+      <ErrorAlert error={error ?? secrets.error} />
       <Typography.Paragraph type="secondary">The session runs as you, with your credentials.</Typography.Paragraph>
-      <Form form={form} layout="vertical" requiredMark={false} initialValues={{ agent: agents[0] }}>
+      <Form form={form} layout="vertical" requiredMark={false} initialValues={{ agent: preferred }}>
         <Form.Item name="agent" label="Agent" rules={[{ required: true }]}>
-          <Select aria-label="Agent" options={agents.map((a) => ({ value: a, label: a }))} />
+          <Select
+            aria-label="Agent"
+            options={agents.map((a) => ({ value: a, label: missingFor(a).length > 0 ? `${a} (needs ${missingFor(a).join(', ')})` : a }))}
+          />
         </Form.Item>
+        {missing.length > 0 && (
+          <Alert
+            type="warning"
+            showIcon
+            data-testid="missing-credentials"
+            style={{ marginBottom: 16 }}
+            title={runnable.length === 0 ? 'No agent can run for you yet' : `${agent} cannot run for you yet`}
+            description={
+              <>
+                {agent} needs {missing.map((n, i) => <span key={n}>{i > 0 && ', '}<code>{n}</code></span>)} among your secrets, and you have not set{' '}
+                {missing.length === 1 ? 'it' : 'them'}: its prompts would fail. Add {missing.length === 1 ? 'it' : 'them'} in <Link to={`/settings/secrets?name=${encodeURIComponent(missing[0]!)}`} onClick={onClose}>Settings → Secrets</Link>
+                {runnable.length > 0 ? `, or pick ${runnable.length === 1 ? runnable[0] : `another agent (${runnable.join(', ')})`}.` : '.'}
+              </>
+            }
+          />
+        )}
         <Form.Item name="title" label="Title (optional)">
           <Input placeholder="What is this session for?" maxLength={200} />
         </Form.Item>
