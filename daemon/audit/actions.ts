@@ -38,6 +38,9 @@ export const AUDIT_ACTIONS = [
   // web terminals (daemon/terminal): opened and closed, with the Unix identity the shell ran as
   'terminal.opened',
   'terminal.closed',
+  // tool approvals (issue 16): a policy ask, and who answered it (or that nobody did)
+  'tool.asked',
+  'tool.answered',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

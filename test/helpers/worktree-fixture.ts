@@ -125,6 +125,7 @@ export async function insertSession(d: TestDaemon, worktreeId: string, createdBy
     parent_session_id: null,
     forked_from: null,
     resume_handle: null,
+    permission_mode: 'ask' as const,
     archived: false,
     created_at: at,
     updated_at: at,
