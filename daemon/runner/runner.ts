@@ -21,6 +21,7 @@ import { spawnSettingsOf } from '../unix/spawn.js';
 import { resolveAgent, type AgentProfile } from './agents.js';
 import { ExecutorConnection, type ExecutorOutcome } from './executor-connection.js';
 import { INTERRUPTED, TaskStore } from './task-store.js';
+import { ToolGate } from './tool-gate.js';
 import { WriteQueue } from './write-queue.js';
 
 /** Unwritten messages above which executors' output is no longer read until the queue drains. */
@@ -52,6 +53,8 @@ export interface RunnerStartOptions {
 export class TaskRunner {
   private readonly store: TaskStore;
   private readonly messages: WriteQueue<MessageCreate>;
+  /** The tool policy and its approvals (issue 16). */
+  readonly toolGate: ToolGate;
   private waiting: Waiting[] = [];
   private readonly running = new Map<string, Running>();
   private readonly busySessions = new Set<string>();
@@ -65,6 +68,10 @@ export class TaskRunner {
   constructor(private readonly app: Application) {
     this.store = new TaskStore(app);
     this.messages = new WriteQueue<MessageCreate>({ write: (batch) => this.writeMessages(batch), log: (line) => this.log(line) });
+    this.toolGate = new ToolGate(app, this.store, async (message) => {
+      this.messages.push(message);
+      await this.messages.flush();
+    });
   }
 
   private get config(): AgorConfig {
@@ -80,6 +87,7 @@ export class TaskRunner {
     if (log) this.log = log;
     const interrupted = await this.store.failInterrupted();
     if (interrupted > 0) this.log(`[runner] ${interrupted} task(s) left running by a previous daemon are marked failed (${INTERRUPTED})`);
+    await this.toolGate.cancelLeftovers();
     this.started = true;
     for (const task of await this.store.queued()) this.enqueue(task);
   }
@@ -104,6 +112,8 @@ export class TaskRunner {
       entry.stopReason = reason;
       entry.connection?.stop(reason);
     }
+    // A tool approval it waits for is answered "deny" (the agent stops anyway).
+    await this.toolGate.cancelTask(taskId);
     const bound = this.config.execution.stop_grace_seconds * 1000 + STOP_WAIT_MARGIN_MS;
     await Promise.race([entry.finished, new Promise((r) => setTimeout(r, bound).unref())]);
   }
@@ -132,6 +142,7 @@ export class TaskRunner {
       entry.stopReason ??= 'the daemon is shutting down';
       entry.connection?.stop(entry.stopReason);
     }
+    await Promise.all(entries.map((e) => this.toolGate.cancelTask(e.taskId)));
     const grace = this.config.execution.stop_grace_seconds * 1000;
     const all = Promise.all(entries.map((e) => e.finished));
     const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), grace).unref())]);
@@ -192,8 +203,7 @@ export class TaskRunner {
           handlers: {
             onMessage: (params) => this.onMessage(task, entry, params),
             getCredentials: (names) => this.deliverCredentials(task, prepared.session, prepared.profile, names),
-            // The tool-policy gateway is a later issue: every tool is allowed for now.
-            toolRequest: async () => ({ behavior: 'allow' as const }),
+            toolRequest: (params) => this.toolGate.request({ task, sessionId: prepared.session.id, worktreePath: prepared.runTask.cwd, agent: prepared.runTask.agent }, params),
           },
           log: this.log,
           programPath: this.executorProgramPath,
@@ -205,6 +215,8 @@ export class TaskRunner {
     } catch (error) {
       outcome = { status: 'failed', resume: null, error: (error as Error).message, reported: false };
     }
+    // The executor is gone: nothing can still wait for an approval.
+    await this.toolGate.cancelTask(task.id);
     if (outcome.usage && !entry.sawUsage) this.messages.push({ task_id: task.id, type: 'usage', content: outcome.usage });
     await this.messages.flush();
     if (outcome.resume) {
