@@ -84,6 +84,8 @@ const TABLE: Row[] = [
   // Session grants turn asks into allows, never denials.
   { what: 'a grant for Bash "npm test" allows it', tool: 'Bash', input: { command: 'npm test -- --watch=false' }, grants: [{ tool: 'Bash', command_prefix: 'npm test' }], expect: ['allow', 'allow', 'allow'] },
   { what: 'a grant prefix does not cover another command', tool: 'Bash', input: { command: 'npm publish' }, grants: [{ tool: 'Bash', command_prefix: 'npm test' }], expect: ['ask', 'ask', 'allow'] },
+  { what: 'a grant covers a redirection of the granted command', tool: 'Bash', input: { command: 'echo two > two.txt' }, grants: [{ tool: 'Bash', command_prefix: 'echo' }], expect: ['allow', 'allow', 'allow'] },
+  { what: 'a grant does not cover a command substitution', tool: 'Bash', input: { command: 'echo $(cat ~/.ssh/id_rsa)' }, grants: [{ tool: 'Bash', command_prefix: 'echo' }], expect: ['ask', 'ask', 'allow'] },
   { what: 'a grant prefix does not cover chaining', tool: 'Bash', input: { command: 'npm test && rm -rf build' }, grants: [{ tool: 'Bash', command_prefix: 'npm test' }], expect: ['ask', 'ask', 'allow'] },
   { what: 'a grant for the Edit tool', tool: 'Edit', input: { file_path: `${WT}/a.ts` }, grants: [{ tool: 'Edit' }], expect: ['allow', 'allow', 'allow'] },
   { what: 'a grant never lifts a denial', tool: 'Write', input: { file_path: '/etc/x' }, grants: [{ tool: 'Write' }], expect: ['deny', 'deny', 'deny'] },

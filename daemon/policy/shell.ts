@@ -5,8 +5,11 @@
 
 /** Operators that join simple commands. */
 const SEPARATORS = /(?:\|\||&&|;|\||&|\n)/;
-/** What makes a command more than "words": substitutions, redirections, subshells, globs of braces. */
-const NOT_SIMPLE = /[`$<>(){}\\]|\|\||&&|[;|&\n]/;
+/**
+ * What makes a command more than "words" plus redirections: chaining, pipes, background jobs,
+ * substitutions, subshells, braces, escapes. (A redirection only writes where the command could.)
+ */
+const NOT_SIMPLE = /[`$(){}\\;|&\n]/;
 
 /** Words of one simple command, with single and double quotes removed (no expansion). */
 export function wordsOf(command: string): string[] {
