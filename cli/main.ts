@@ -16,6 +16,7 @@ import { registerRepos, registerWorktrees } from './commands/worktrees.js';
 import { registerSessions } from './commands/sessions.js';
 import { registerUnix } from './commands/unix.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerApprovals } from './commands/approvals.js';
 
 /** One line on stderr a person can act on, and a non-zero exit code. */
 function describe(error: unknown): { message: string; code: number } {
@@ -53,6 +54,7 @@ registerWorktrees(program);
 registerSessions(program);
 registerUnix(program);
 registerDoctor(program);
+registerApprovals(program);
 
 try {
   await program.parseAsync(process.argv);
