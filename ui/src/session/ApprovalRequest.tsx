@@ -71,10 +71,10 @@ export function ApprovalRequest({ approval, canAnswer, answer }: { approval: Pub
           {approval.message && <Typography.Text type="secondary">Told the agent: {approval.message}</Typography.Text>}
           {pending && canAnswer && (
             <Space wrap>
-              <Button type="primary" icon={<CheckOutlined />} loading={busy} onClick={() => act({ decision: 'allow' })}>
+              <Button type="primary" icon={<CheckOutlined />} loading={busy} onClick={() => act({ decision: 'allow' })} data-testid="approval-allow">
                 Allow
               </Button>
-              <Button loading={busy} onClick={() => act({ decision: 'allow', scope: 'session' })}>
+              <Button loading={busy} onClick={() => act({ decision: 'allow', scope: 'session' })} data-testid="approval-allow-session">
                 {prefix ? `Allow "${prefix} …" for this session` : `Allow ${approval.tool} for this session`}
               </Button>
               <Popover
@@ -90,7 +90,7 @@ export function ApprovalRequest({ approval, canAnswer, answer }: { approval: Pub
                   </Space>
                 }
               >
-                <Button danger icon={<StopOutlined />}>
+                <Button danger icon={<StopOutlined />} data-testid="approval-deny">
                   Deny…
                 </Button>
               </Popover>
