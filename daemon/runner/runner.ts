@@ -21,7 +21,7 @@ import { spawnSettingsOf } from '../unix/spawn.js';
 import { resolveAgent, type AgentProfile } from './agents.js';
 import { ExecutorConnection, type ExecutorOutcome } from './executor-connection.js';
 import { INTERRUPTED, TaskStore } from './task-store.js';
-import { ToolGate } from './tool-gate.js';
+import { ToolGate, withGateTimeout } from './tool-gate.js';
 import { WriteQueue } from './write-queue.js';
 
 /** Unwritten messages above which executors' output is no longer read until the queue drains. */
@@ -252,7 +252,7 @@ export class TaskRunner {
       agent: profile.kind,
       prompt: task.prompt,
       resume: session.resume_handle ?? null,
-      options: profile.options,
+      options: withGateTimeout(profile.kind, profile.options, this.config.policy.ask_timeout_seconds),
       stop_grace_ms: Math.round(this.config.execution.stop_grace_seconds * 1000),
     };
     // Another identity's git must not trust the worktree's `.git` file (it can rewrite it) nor need

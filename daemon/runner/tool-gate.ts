@@ -23,6 +23,18 @@ const PAUSES_BEFORE_RUN: ReadonlySet<AgentKind> = new Set<AgentKind>(['claude-co
 /** The approvals table keeps rule labels in 200 characters and reasons in 1000. */
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
+/**
+ * The agent's options with its own gate's wait made longer than an ask may last: Gemini's BeforeTool
+ * hook gives up after `tool_decision_timeout_ms` (30 minutes unless set), which must not cut a
+ * person's answer short.
+ */
+export function withGateTimeout(kind: AgentKind, options: Record<string, unknown>, askTimeoutSeconds: number): Record<string, unknown> {
+  if (kind !== 'gemini') return options;
+  const needed = (askTimeoutSeconds + 60) * 1000;
+  const set = typeof options.tool_decision_timeout_ms === 'number' ? options.tool_decision_timeout_ms : 30 * 60_000;
+  return set >= needed ? options : { ...options, tool_decision_timeout_ms: needed };
+}
+
 export interface GateTask {
   task: TaskRow;
   sessionId: string;

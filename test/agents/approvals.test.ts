@@ -9,6 +9,7 @@ import path from 'node:path';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { cleanupTempDirs, createWorktree, findAll, newActor, ownerActor, outcome, registerRepo, type Actor } from '../helpers/worktree-fixture.js';
 import { startFakeAnthropic, toolResultsIn, toolUseId, type FakeAnthropic } from '../fakes/anthropic.js';
+import { startFakeGemini, functionResponsesIn, type FakeGemini } from '../fakes/gemini.js';
 import { until } from '../runner/support.js';
 import type { PublicApproval } from '../../daemon/services/approvals/approvals.shared.js';
 import type { PublicTask } from '../../daemon/services/tasks/tasks.shared.js';
@@ -21,6 +22,7 @@ const DONE = new Set(['completed', 'failed', 'stopped']);
 
 let d: TestDaemon;
 let fake: FakeAnthropic;
+let gemini: FakeGemini;
 let admin: Actor;
 let alice: Actor; // creates the sessions (member, tier session)
 let bob: Actor; // an owner of the worktree
@@ -29,6 +31,7 @@ let wt: PublicWorktree;
 
 before(async () => {
   fake = await startFakeAnthropic();
+  gemini = await startFakeGemini();
   d = await startTestDaemon({ execution: { worktree_rbac: true, stop_grace_seconds: 2 } }, { runTasks: true });
   admin = await ownerActor(d);
   [alice, bob, carol] = await Promise.all([newActor(d, 'member', 'alice'), newActor(d, 'member', 'bob'), newActor(d, 'member', 'carol')]);
@@ -36,17 +39,23 @@ before(async () => {
   wt = await createWorktree(bob, repo.id, { others_can: 'prompt' });
   await alice.rest.service('user-secrets').create({ name: 'ANTHROPIC_API_KEY', value: KEY });
   await alice.rest.service('user-secrets').create({ name: 'ANTHROPIC_BASE_URL', value: fake.url });
+  await alice.rest.service('user-secrets').create({ name: 'GEMINI_API_KEY', value: `${KEY}-gemini` });
+  await alice.rest.service('user-secrets').create({ name: 'GOOGLE_GEMINI_BASE_URL', value: gemini.url });
 });
 after(async () => {
   await d?.stop();
   await fake?.close();
+  await gemini?.close();
   cleanupTempDirs();
 });
-beforeEach(() => fake.clearQueue());
+beforeEach(() => {
+  fake.clearQueue();
+  gemini.clearQueue();
+});
 
 /** A new ask-mode session of alice's, prompted once; resolves with its task. */
-async function prompt(text: string): Promise<{ sessionId: string; task: PublicTask }> {
-  const session = (await alice.rest.service('sessions').create({ worktree_id: wt.id, agent: 'claude-code', permission_mode: 'ask' })) as { id: string };
+async function prompt(text: string, agent = 'claude-code'): Promise<{ sessionId: string; task: PublicTask }> {
+  const session = (await alice.rest.service('sessions').create({ worktree_id: wt.id, agent, permission_mode: 'ask' })) as { id: string };
   const task = (await alice.rest.service('tasks').create({ session_id: session.id, prompt: text })) as PublicTask;
   return { sessionId: session.id, task };
 }
@@ -198,5 +207,38 @@ describe('permission modes are the creator’s, allow-all only where owners allo
     assert.equal(fs.readFileSync(path.join(wt.path, 'free.txt'), 'utf8'), 'free\n');
     assert.deepEqual(await findAll(alice.rest, 'approvals', { session_id: session.id }), []);
     await bob.rest.service('worktrees').patch(wt.id, { tool_policy: { allow_all: false, rules: [] } });
+  });
+});
+
+describe('tool approvals with the real Gemini CLI (its BeforeTool hook waits for the answer)', () => {
+  const scriptGemini = (command: string) =>
+    gemini.enqueue({ parts: [{ type: 'function_call', name: 'run_shell_command', args: { command } }] }, { parts: [{ type: 'text', text: 'Done.' }] });
+
+  it('a shell call waits in awaiting_permission with nothing run; the creator allows it and it runs', TIMEOUT, async () => {
+    const file = path.join(wt.path, 'gemini-approved.txt');
+    scriptGemini('echo gemini > gemini-approved.txt');
+    const { sessionId, task } = await prompt('write gemini-approved.txt', 'gemini');
+    const approval = await waitingApproval(sessionId);
+    assert.equal(approval.tool, 'run_shell_command');
+    assert.equal((await taskOf(task.id)).status, 'awaiting_permission');
+    assert.equal(fs.existsSync(file), false, 'nothing ran before the answer');
+    assert.equal(await outcome(carol.rest.service('approvals').patch(approval.id, { decision: 'allow' })), 'Forbidden');
+    await alice.rest.service('approvals').patch(approval.id, { decision: 'allow' });
+    const final = await ended(task.id);
+    assert.equal(final.status, 'completed', final.reason ?? '');
+    assert.equal(fs.readFileSync(file, 'utf8'), 'gemini\n');
+  });
+
+  it('an owner denies it: nothing runs and the model is told why', TIMEOUT, async () => {
+    const file = path.join(wt.path, 'gemini-denied.txt');
+    scriptGemini('echo no > gemini-denied.txt');
+    const { sessionId, task } = await prompt('write gemini-denied.txt', 'gemini');
+    const approval = await waitingApproval(sessionId);
+    await bob.rest.service('approvals').patch(approval.id, { decision: 'deny', message: 'gemini may not write that' });
+    const final = await ended(task.id);
+    assert.equal(final.status, 'completed', final.reason ?? '');
+    assert.equal(fs.existsSync(file), false);
+    const told = gemini.requests.flatMap((r) => functionResponsesIn(r.body)).map((f) => JSON.stringify(f.response));
+    assert.ok(told.some((t) => t.includes('gemini may not write that')), told.join('\n'));
   });
 });
