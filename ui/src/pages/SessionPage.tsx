@@ -1,4 +1,4 @@
-import { Breadcrumb, Button, Card, Empty, Input, List, Popconfirm, Result, Space, Spin, Tag, Tooltip, Typography } from 'antd';
+import { Breadcrumb, Button, Card, Empty, Input, List, Popconfirm, Result, Select, Space, Spin, Tag, Tooltip, Typography } from 'antd';
 import { BranchesOutlined, CloseOutlined, ForkOutlined, SendOutlined, StopOutlined, UserOutlined } from '@ant-design/icons';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
@@ -13,6 +13,7 @@ import { ErrorAlert, useNotify } from '../components/errors';
 import { MessageView } from '../session/MessageView';
 import { ApprovalRequest, type ApprovalAnswer } from '../session/ApprovalRequest';
 import { useWorktree } from '../worktree/useWorktree';
+import { PERMISSION_MODE_OPTIONS } from '../worktree/SessionsList';
 
 export function SessionPage() {
   const { id } = useParams();
@@ -98,6 +99,19 @@ export function SessionPage() {
           {s.title || 'Untitled session'}
         </Typography.Title>
         <Tag>{s.agent}</Tag>
+        {own ? (
+          <Select
+            size="small"
+            aria-label="Tool approvals"
+            value={s.permission_mode}
+            style={{ minWidth: 200 }}
+            popupMatchSelectWidth={false}
+            options={PERMISSION_MODE_OPTIONS}
+            onChange={(mode: string) => run(() => service(client, 'sessions').patch(s.id, { permission_mode: mode }).then((next) => session.set(() => next)), 'Tool approvals changed')}
+          />
+        ) : (
+          <Tag data-testid="permission-mode">{s.permission_mode}</Tag>
+        )}
         <Typography.Text type="secondary">by {displayName(users, s.created_by)}</Typography.Text>
         {worktree && <Tag icon={<BranchesOutlined />}>{worktree.branch}</Tag>}
         <Space style={{ marginLeft: 'auto' }}>
