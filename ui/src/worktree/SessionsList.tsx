@@ -32,6 +32,7 @@ export function SessionsList({ worktreeId, access }: { worktreeId: string; acces
 
   const statusOf = (sessionId: string): PublicTask['status'] | 'idle' => {
     const mine = (tasks.data ?? []).filter((t) => t.session_id === sessionId);
+    if (mine.some((t) => t.status === 'awaiting_permission')) return 'awaiting_permission';
     if (mine.some((t) => t.status === 'running')) return 'running';
     if (mine.some((t) => t.status === 'queued')) return 'queued';
     return mine.at(-1)?.status ?? 'idle';
