@@ -12,13 +12,13 @@ import { removeTreeAt } from './remove-tree.js';
 export function removeWorktreeTree(arg: string, config: PrivConfig): void {
   const root = openRoot(config);
   const components = componentsBelowRoot(arg, config.worktrees_root, root.real, 'path');
-  if (components.length !== 2) {
-    throw refused(`--path ${quote(arg)} is not a worktree directory: it must be exactly <worktrees_root>/<repository>/<worktree>`);
+  if (components.length < 2) {
+    throw refused(`--path ${quote(arg)} is not a worktree directory: worktrees lie at least two levels below worktrees_root (<repository>/<worktree>)`);
   }
-  const name = components[1]!;
-  // Opens worktrees_root/<repository> without following a symlink; the worktree itself is opened
+  const name = components[components.length - 1]!;
+  // Opens the worktree's parent without following a symlink; the worktree itself is opened
   // (no-follow) by the walk, relative to that descriptor.
-  const parent = openBelowRoot(root, components.slice(0, 1), root.real);
+  const parent = openBelowRoot(root, components.slice(0, -1), root.real);
   try {
     const shown = [root.real, ...components].join('/');
     let st: fs.Stats;

@@ -154,13 +154,27 @@ function hasLinkedWorktrees(commonDir: string): boolean {
   }
 }
 
-/** objects/ readable, never writable, behind the gate (idempotent; also closes a formerly shared store). */
+/**
+ * Behind the gate, identities may read objects/ and nothing else: objects/ readable, never writable
+ * (this also closes a formerly shared store), every other entry of the git dir closed to others, and
+ * a default ACL so entries the daemon's git adds later (FETCH_HEAD, packed-refs) are closed too.
+ * Idempotent; a repository done before is recognised by its default ACLs and not walked again.
+ */
 async function openObjectsReadOnly(commonDir: string): Promise<void> {
   const root = path.join(commonDir, 'objects');
   const st = lstat(root);
   if (!st || !st.isDirectory()) return;
-  // Done before (each worktree's grant would otherwise walk every object again).
-  if ((st.mode & 0o022) === 0 && /^default:other::r-x$/m.test(await tool('getfacl', ['-p', '-d', '--', root]).catch(() => ''))) return;
+  const done = async (dir: string, entry: RegExp) => entry.test(await tool('getfacl', ['-p', '-d', '--', dir]).catch(() => ''));
+  if (!(await done(commonDir, /^default:other::---$/m))) {
+    for (const name of fs.readdirSync(commonDir)) {
+      if (name === 'objects') continue;
+      const p = path.join(commonDir, name);
+      const entry = lstat(p);
+      if (entry && !entry.isSymbolicLink() && entry.uid === myUid()) fs.chmodSync(p, entry.mode & 0o7770);
+    }
+    await setfacl(['-d', '-m', 'u::rwx,g::r-x,o::---'], [commonDir]);
+  }
+  if ((st.mode & 0o022) === 0 && (await done(root, /^default:other::r-x$/m))) return;
   const { dirs, files } = ownedEntries(root);
   for (const d of dirs) fs.chmodSync(d, ((fs.lstatSync(d).mode & 0o7777) & ~0o022) | 0o055);
   for (const f of files) fs.chmodSync(f, ((fs.lstatSync(f).mode & 0o7777) & ~0o022) | 0o044);
