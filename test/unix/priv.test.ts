@@ -674,6 +674,10 @@ if (prerequisite !== null) {
       assert.deepEqual(r.stdout.trim().split('\n'), [admin, common, gwt, '?? sub/', 'from-the-shell']);
       // Without them, nothing of the kind is set.
       assert.equal(priv(shell(), 'printenv GIT_DIR; echo rc=$?\n').stdout, 'rc=1\n');
+      // A worktree that is its own repository: all three name <work-tree>/.git and the work tree.
+      const own = priv([...shell(repo), ...pinned(common, common, repo)], 'set -e\nprintenv GIT_DIR GIT_WORK_TREE\ngit log --format=%s -1\n');
+      assert.equal(own.status, 0, own.stderr);
+      assert.deepEqual(own.stdout.trim().split('\n'), [common, repo, 'init']);
 
       const cases: Array<[string, string[], 64 | 65]> = [
         ['--git-dir alone', [...shell(), '--git-dir', admin], 65],
@@ -690,6 +694,9 @@ if (prerequisite !== null) {
         ['--git-dir missing', [...shell(), ...pinned(`${common}/worktrees/nope`)], 65],
         ['--work-tree not holding --cwd', [...shell(), ...pinned(admin, common, repo)], 65],
         ['--work-tree inside the metadata', [...shell(`${common}/worktrees/gitwt`), ...pinned(admin, common, `${common}/worktrees`)], 65],
+        ["own repository: another work tree's .git", [...shell(), ...pinned(common, common, gwt)], 65],
+        ['own repository: another repository as common dir', [...shell(repo), ...pinned(common, `${other}/.git`, repo)], 65],
+        ['own repository: .git of another repository', [...shell(repo), ...pinned(`${other}/.git`, `${other}/.git`, repo)], 65],
         ['--git-dir= smuggling', [...shell(), `--git-dir=${admin}`, '--git-common-dir', common, '--work-tree', gwt], 64],
         ['repeated --git-dir', [...shell(), ...pinned(), '--git-dir', admin], 64],
         ['newline in --git-dir', [...shell(), ...pinned(`${admin}\n/etc`)], 64],
