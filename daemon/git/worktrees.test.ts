@@ -206,10 +206,24 @@ describe('worktreeIsDirty and removeWorktree', () => {
     await removeWorktree(repo, one, { force: false });
     assert.ok(fs.existsSync(path.join(two, 'dirty.txt')) && fs.existsSync(path.join(repo, '.git', 'worktrees', 'two')), 'two is untouched');
     // two's record no longer names it: its changes cannot be confirmed, so only force removes it.
-    await assert.rejects(removeWorktree(repo, two, { force: false }), /is not a worktree of|cannot be determined/);
+    await assert.rejects(removeWorktree(repo, two, { force: false }), /is not a worktree of/);
+    await assert.rejects(removeWorktree(repo, two, { force: false, recorded: true }), (e: unknown) => e instanceof WorktreeDirtyError && /cannot be determined/.test((e as Error).message));
     assert.ok(fs.existsSync(two));
-    await removeWorktree(repo, two, { force: true });
+    await removeWorktree(repo, two, { force: true, recorded: true });
     assert.equal(fs.existsSync(two), false);
+  });
+
+  it('a worktree whose identity replaced .git by a symlink (or removed it) is refused without force and removed with it, when recorded', async () => {
+    const { repo, wts, root } = setup();
+    const wt = (await addWorktree(repo, path.join(wts, 'gone'), { branch: 'gone', createBranch: true })).path;
+    const elsewhere = makeRepo(path.join(root, 'elsewhere-repo'));
+    fs.rmSync(path.join(wt, '.git'), { recursive: true });
+    fs.symlinkSync(path.join(elsewhere, '.git'), path.join(wt, '.git'));
+    await assert.rejects(removeWorktree(repo, wt, { force: false, recorded: true }), WorktreeDirtyError);
+    await assert.rejects(removeWorktree(repo, wt, { force: true }), /is not a worktree of/, 'without the record, an unknown directory is never removed');
+    await removeWorktree(repo, wt, { force: true, recorded: true });
+    assert.equal(fs.existsSync(wt), false);
+    assert.ok(fs.existsSync(path.join(elsewhere, '.git', 'HEAD')), 'the symlink went, not its target');
   });
 
   it('refuses the main worktree and directories that are not its worktrees', async () => {

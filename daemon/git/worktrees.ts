@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Conflict } from '@feathersjs/errors';
 import { ChangesUnknownError, changesOf } from './changes.js';
-import { GitError, ValidationError, WorktreeDirtyError } from './errors.js';
+import { GitError, UnsafeRepositoryError, ValidationError, WorktreeDirtyError } from './errors.js';
 import { locateRepository, realDirectory } from './location.js';
 import { validateRefName, validateWorktreeName } from './names.js';
 import { runGit, type GitRepoLocation } from './runner.js';
@@ -166,15 +166,23 @@ export async function worktreeIsDirty(repoPath: string, worktreePath: string): P
  * loses its admin dir in the mirror, by the same walk. The branch lives in the worktree's own
  * repository, so it goes with it.
  */
-export async function removeWorktree(repoPath: string, worktreePath: string, opts: { force: boolean; removeTree?: TreeRemover | undefined }): Promise<void> {
+export async function removeWorktree(
+  repoPath: string,
+  worktreePath: string,
+  opts: { force: boolean; removeTree?: TreeRemover | undefined; recorded?: boolean },
+): Promise<void> {
   const mirror = await locateRepository(repoPath);
   let layout: WorktreeLayout;
   try {
     layout = worktreeLayout(mirror, worktreePath);
   } catch (error) {
-    // An old linked worktree whose record its identities rewrote: forced, its directory still goes.
-    const workTree = error instanceof ValidationError && opts.force ? realDirectory(worktreePath, 'worktree path') : null;
-    if (!workTree || workTree === mirror.workTree || !fs.lstatSync(path.join(workTree, '.git'), { throwIfNoEntry: false })?.isFile()) throw error;
+    // Its identities removed or replaced `.git`, or rewrote an old linked worktree's record. When the
+    // caller knows the directory is a worktree it made (`recorded`, from the database), its changes
+    // are unknown (refused without force) and forced it still goes.
+    if (!opts.recorded || !(error instanceof ValidationError || error instanceof UnsafeRepositoryError)) throw error;
+    const workTree = realDirectory(worktreePath, 'worktree path');
+    if (workTree === mirror.workTree) throw error;
+    if (!opts.force) throw new WorktreeDirtyError(`The changes in worktree ${worktreePath} cannot be determined (${error.message}); remove it with force`, []);
     await (opts.removeTree ?? removeTreeNoFollow)(workTree);
     return;
   }

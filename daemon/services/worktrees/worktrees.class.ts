@@ -122,7 +122,7 @@ export class WorktreesService {
         await trx('worktree_owners').insert({ worktree_id: row.id, user_id: subject.id, added_by: subject.id, added_at: at });
       });
     } catch (error) {
-      await removeWorktree(repo.path, worktreePath, { force: true }).catch(() => undefined);
+      await removeWorktree(repo.path, worktreePath, { force: true, recorded: true }).catch(() => undefined);
       throw error;
     }
     return this.load(row.id);
@@ -192,6 +192,7 @@ export class WorktreesService {
     if (fs.existsSync(before.path)) {
       await removeWorktree(repo.path, before.path, {
         force,
+        recorded: true,
         // The tree goes only once nothing of the worktree runs any more and (insulated/strict) its
         // group lost its members; then by a no-follow descriptor walk, never by path.
         removeTree: async (dir) => {
