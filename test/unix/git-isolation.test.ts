@@ -90,6 +90,22 @@ unixSuite('unix git isolation: own repositories, nothing planted runs, no deleti
         assert.equal(st.mode & 0o022, 0, 'the mirror\'s object store is writable by nobody else');
       });
 
+      it("a new worktree's base: another identity's private branch is refused, a viewable one is copied (as the daemon, from that worktree's own repository)", async () => {
+        const V = await rig.worktree(alice, 'v-shared', 'view');
+        const commit = await sh(rig, alice, V.id, 'set -e\necho visible > shared.txt\ngit add shared.txt\ngit -c user.name=a -c user.email=a@x.invalid commit -qm shared\n');
+        assert.equal(commit.code, 0, commit.stderr);
+        const secret = await sh(rig, alice, A.id, 'set -e\necho secret > secret.txt\ngit add secret.txt\ngit -c user.name=a -c user.email=a@x.invalid commit -qm secret\n');
+        assert.equal(secret.code, 0, secret.stderr);
+        const refused = await bob.call('POST', 'worktrees', { repo_id: rig.repoId, name: 'from-secret', base: 'a-own', others_can: 'none', others_fs_access: 'none' }).catch((e: Error) => e);
+        assert.match(String((refused as Error).message), /400 Invalid data: "base": .* is not a branch you may see/);
+        const W = await bob.call('POST', 'worktrees', { repo_id: rig.repoId, name: 'from-shared', base: 'v-shared', others_can: 'none', others_fs_access: 'none' });
+        fx.groupsSeen.add(W.unix_group);
+        const r = await sh(rig, bob, W.id, 'cat shared.txt; ls secret.txt 2>&1; git log --format=%s -1\n');
+        assert.match(r.stdout, /^visible$/m);
+        assert.match(r.stdout, /No such file/);
+        assert.match(r.stdout, /^shared$/m);
+      });
+
       it('deleting the worktree without force never runs a filter of a nested repository planted in it', async () => {
         const C = await rig.worktree(bob, 'c-nested');
         const marker = `${markers}/nested-filter-ran`;
