@@ -123,6 +123,9 @@ export async function addWorktree(repoPath: string, worktreePath: string, opts: 
     if (source) {
       // upload-pack serves another worktree's repository: git documents it as safe to run in an
       // untrusted repository (it runs none of that repository's hooks or configured programs).
+      // Known limit: it also serves objects that repository borrows through its own alternates, so
+      // an identity who knows the id of a commit in a repository only the daemon can read could
+      // point its branch there; ids of other worktrees' commits are never shown to it.
       const from = source.kind === 'clone' ? source.gitDir : source.commonDir;
       await runGit(['fetch', '-q', '--no-tags', '--no-write-fetch-head', '--update-head-ok', '--no-recurse-submodules', '--', from, `+refs/heads/${baseWorktree!.branch}:refs/heads/${branch}`], {
         cwd: target,
