@@ -7,6 +7,7 @@ import { CONFIG_PATH, loadPrivConfig } from './config.js';
 import { planExec, runExec } from './exec.js';
 import { checkOthers } from './names.js';
 import { prepareWorktree } from './tree.js';
+import { removeWorktreeTree } from './remove-tree-verb.js';
 import { assertTrustedFile } from './trust.js';
 
 export interface RunOptions {
@@ -38,6 +39,9 @@ export async function run(argv: readonly string[], options: RunOptions): Promise
       prepareWorktree(flag(args, 'path'), flag(args, 'group'), others, config);
       return 0;
     }
+    case 'remove-tree':
+      removeWorktreeTree(flag(args, 'path'), config);
+      return 0;
     case 'exec': {
       const plan = planExec(
         {

@@ -100,7 +100,7 @@ export class PrivilegedClient {
       execFile(
         this.paths.sudoPath,
         this.argv(verb, flags),
-        { env: SUDO_ENV, timeout: verb === 'prepare-worktree' ? TREE_TIMEOUT_MS : TIMEOUT_MS, killSignal: 'SIGTERM', maxBuffer: 1024 * 1024, windowsHide: true },
+        { env: SUDO_ENV, timeout: verb === 'prepare-worktree' || verb === 'remove-tree' ? TREE_TIMEOUT_MS : TIMEOUT_MS, killSignal: 'SIGTERM', maxBuffer: 1024 * 1024, windowsHide: true },
         (error, stdout, stderr) => {
           if (!error) return resolve(String(stdout));
           const code = typeof error.code === 'number' ? error.code : null;
@@ -145,5 +145,10 @@ export class PrivilegedClient {
   async prepareWorktree(dir: string, group: string, others: FsAccess): Promise<void> {
     assertName(group, WORKTREE_GROUP_PATTERN, 'worktree group');
     await this.run('prepare-worktree', [['path', dir], ['group', group], ['others', others]]);
+  }
+
+  /** Deletes a worktree's directory as root by a no-follow descriptor walk (never by path). */
+  async removeTree(dir: string): Promise<void> {
+    await this.run('remove-tree', [['path', dir]]);
   }
 }

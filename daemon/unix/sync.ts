@@ -218,6 +218,23 @@ export class UnixSync {
     }
   }
 
+  /**
+   * Deleting a worktree: its group loses every member first (strict; insulated has none), so no new
+   * process of a person carries it, then agor-priv removes the directory as root by its no-follow walk.
+   */
+  removeWorktreeTree(worktreeId: string, dir: string): Promise<void> {
+    return this.serial(async () => {
+      const [w] = await this.worktrees([worktreeId]);
+      const group = w?.unix_group;
+      try {
+        if (group && WORKTREE_GROUP_PATTERN.test(group) && (this.groups().get(group)?.members.length ?? 0) > 0) await this.priv.setGroupMembers(group, []);
+        await this.priv.removeTree(dir);
+      } catch (error) {
+        throw asSyncError(error, `The worktree's directory ${dir} could not be removed`);
+      }
+    });
+  }
+
   /** After a worktree was deleted: its group leaves the repository's ACLs, then the group goes. */
   removeWorktreeGroup(group: string, repoPath: string | null): Promise<void> {
     return this.serial(() => this.removeWorktreeGroupNow(group, repoPath));

@@ -129,7 +129,7 @@ describe('worktrees from the CLI, as a new user', () => {
     assert.deepEqual(worktree.owners, [ownerId]);
     assert.equal(worktree.path, path.join(agorHome, 'data', 'worktrees', 'project', 'feat-1'));
     assert.equal(fs.readFileSync(path.join(worktree.path, 'src', 'main.txt'), 'utf8'), 'one\n', 'the checkout has the repo files');
-    assert.ok(fs.statSync(path.join(worktree.path, '.git')).isFile(), 'a linked worktree has a .git file');
+    assert.ok(fs.statSync(path.join(worktree.path, '.git')).isDirectory(), 'a worktree is a repository of its own');
   });
 
   it('worktree list --json shows it', async () => {

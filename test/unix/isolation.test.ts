@@ -306,30 +306,30 @@ unixSuite('unix isolation, end to end (real sudo, agor-priv, accounts and modes)
       }
     });
 
-    it("a rewritten .git file or commondir planted by one identity is not run by another's git", async () => {
+    // A worktree is its own repository now: its .git (config included) is shared by the identities
+    // of that one worktree, and by no other worktree's. That one identity's planted config is not run
+    // by another identity's git there needs the pinning of the identities' own git that comes with
+    // the sandbox (issue 13, break 2), hence `todo` until it lands.
+    it("git config planted by one identity in a shared worktree is not run by another's git", { todo: 'needs the identities\' own git pinning (issue 13, break 2)' }, async () => {
       const marker = `${fx.base}/planted-ran`;
-      const evil = `${S.path}/evil-git`;
       const plant = [
         'set -e',
-        'admin="$GIT_DIR"',
-        'unset GIT_DIR GIT_COMMON_DIR GIT_WORK_TREE',
-        `git init -q --bare ${evil}`,
-        `git --git-dir=${evil} config core.fsmonitor 'touch ${marker}; false'`,
-        `git --git-dir=${evil} config core.hooksPath ${evil}/hooks`,
-        `printf '#!/bin/sh\\ntouch ${marker}\\n' > ${evil}/hooks/pre-commit && chmod +x ${evil}/hooks/pre-commit`,
-        `chmod -R g+rwX ${evil}`,
-        `printf 'gitdir: ${evil}\\n' > .git`,
-        `printf '${evil}\\n' > "$admin/commondir"`,
+        `git config core.fsmonitor 'touch ${marker}; false'`,
+        `mkdir -p .git/evil-hooks && printf '#!/bin/sh\\ntouch ${marker}\\n' > .git/evil-hooks/pre-commit && chmod +x .git/evil-hooks/pre-commit`,
+        'git config core.hooksPath "$PWD/.git/evil-hooks"',
       ].join('\n') + '\n';
       const planted = await rig.sh(bob, S.id, plant, { gitEnv: true });
       assert.equal(planted.code, 0, planted.stderr);
-      const r = await rig.sh(alice, S.id, `set -e\necho planted >> README.md\ngit status --porcelain >/dev/null\ngit add README.md\ngit -c user.name=a -c user.email=a@x.invalid commit -qm after-plant\ngit log --format=%s -1\n`, { gitEnv: true });
-      assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /after-plant/);
-      assert.ok(!fs.existsSync(marker), 'none of the planted commands ran');
-      // Put the pointers back for the tests that follow (the daemon never read them either).
-      const fixed = await rig.sh(alice, S.id, `rm -rf ${evil}\nprintf 'gitdir: %s\\n' "$GIT_DIR" > .git\nprintf '%s\\n' "$GIT_COMMON_DIR" > "$GIT_DIR/commondir"\n`, { gitEnv: true });
-      assert.equal(fixed.code, 0, fixed.stderr);
+      try {
+        const r = await rig.sh(alice, S.id, `set -e\necho planted >> README.md\ngit status --porcelain >/dev/null\ngit add README.md\ngit -c user.name=a -c user.email=a@x.invalid commit -qm after-plant\ngit log --format=%s -1\n`, { gitEnv: true });
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /after-plant/);
+        assert.ok(!fs.existsSync(marker), 'none of the planted commands ran');
+      } finally {
+        // Put the config back for the tests that follow (the daemon never reads it).
+        const fixed = await rig.sh(alice, S.id, 'git config --unset core.fsmonitor; git config --unset core.hooksPath; rm -rf .git/evil-hooks\n', { gitEnv: true });
+        assert.equal(fixed.code, 0, fixed.stderr);
+      }
     });
 
     it("cannot read a private worktree, another person's home or the daemon's AGOR_HOME", async () => {

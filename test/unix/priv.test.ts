@@ -674,6 +674,10 @@ if (prerequisite !== null) {
       assert.deepEqual(r.stdout.trim().split('\n'), [admin, common, gwt, '?? sub/', 'from-the-shell']);
       // Without them, nothing of the kind is set.
       assert.equal(priv(shell(), 'printenv GIT_DIR; echo rc=$?\n').stdout, 'rc=1\n');
+      // A worktree that is its own repository: all three name <work-tree>/.git and the work tree.
+      const own = priv([...shell(repo), ...pinned(common, common, repo)], 'set -e\nprintenv GIT_DIR GIT_WORK_TREE\ngit log --format=%s -1\n');
+      assert.equal(own.status, 0, own.stderr);
+      assert.deepEqual(own.stdout.trim().split('\n'), [common, repo, 'init']);
 
       const cases: Array<[string, string[], 64 | 65]> = [
         ['--git-dir alone', [...shell(), '--git-dir', admin], 65],
@@ -690,6 +694,9 @@ if (prerequisite !== null) {
         ['--git-dir missing', [...shell(), ...pinned(`${common}/worktrees/nope`)], 65],
         ['--work-tree not holding --cwd', [...shell(), ...pinned(admin, common, repo)], 65],
         ['--work-tree inside the metadata', [...shell(`${common}/worktrees/gitwt`), ...pinned(admin, common, `${common}/worktrees`)], 65],
+        ["own repository: another work tree's .git", [...shell(), ...pinned(common, common, gwt)], 65],
+        ['own repository: another repository as common dir', [...shell(repo), ...pinned(common, `${other}/.git`, repo)], 65],
+        ['own repository: .git of another repository', [...shell(repo), ...pinned(`${other}/.git`, `${other}/.git`, repo)], 65],
         ['--git-dir= smuggling', [...shell(), `--git-dir=${admin}`, '--git-common-dir', common, '--work-tree', gwt], 64],
         ['repeated --git-dir', [...shell(), ...pinned(), '--git-dir', admin], 64],
         ['newline in --git-dir', [...shell(), ...pinned(`${admin}\n/etc`)], 64],
@@ -929,6 +936,97 @@ if (prerequisite !== null) {
       await new Promise<void>((resolve) => (flipper.exitCode !== null ? resolve() : flipper.once('exit', () => resolve())));
       t.diagnostic(`race: ${calls} prepare-worktree calls while flipping: ${JSON.stringify(Object.fromEntries(outcomes))}`);
       assert.deepEqual(snapshot([decoy, `${decoy}/secret`, '/etc', '/etc/passwd', '/etc/shadow']), before);
+    });
+
+    it('remove-tree: one worktree directory goes, as root, by a no-follow walk; symlinks, hard links and hostile paths never reach outside', (t) => {
+      if (guard(t)) return;
+      // Root's own files outside worktrees_root, reachable by a symlink or a hard link from the tree.
+      const rootDecoy = `${TEST_DIR}/root-decoy`;
+      fs.mkdirSync(rootDecoy, { recursive: true, mode: 0o755 });
+      for (let i = 0; i < 5; i++) fs.writeFileSync(`${rootDecoy}/keep${i}`, `keep ${i}\n`);
+      const rootFile = `${TEST_DIR}/root-file`;
+      fs.writeFileSync(rootFile, 'root file\n', { mode: 0o600 });
+      const tree = `${WT_ROOT}/rmrepo/wt`;
+      asDaemon(`mkdir -p ${tree}/sub/deeper ${WT_ROOT}/rmrepo/other && echo x > ${tree}/sub/deeper/f && ln -s ${rootDecoy} ${tree}/to-decoy && ln -s ${rootDecoy} ${WT_ROOT}/rmrepo/decoy-link && echo y > ${WT_ROOT}/rmrepo/plain-file && echo z > ${WT_ROOT}/rmrepo/other/keep`);
+      fs.linkSync(rootFile, `${tree}/hardlink-to-root-file`);
+      ok('/usr/bin/install', ['-d', '-o', ALICE, '-g', ALICE, '-m', '0700', `${tree}/alices`]);
+      ok('/usr/bin/install', ['-o', ALICE, '-g', ALICE, '-m', '0000', '/dev/null', `${tree}/alices/unreadable`]);
+      const watched = [rootDecoy, ...Array.from({ length: 5 }, (_, i) => `${rootDecoy}/keep${i}`), rootFile, `${WT_ROOT}/rmrepo/other/keep`, `${WT_ROOT}/rmrepo/decoy-link`, `${WT_ROOT}/rmrepo/plain-file`, '/etc/passwd'];
+      const before = snapshot(watched);
+      const rm = (p: string) => ['remove-tree', '--path', p];
+      const cases: Array<[string, string[], 64 | 65]> = [
+        ['no --path', ['remove-tree'], 64],
+        ['--path=', ['remove-tree', `--path=${tree}`], 64],
+        ['repeated --path', [...rm(tree), '--path', '/etc'], 64],
+        ['unknown flag', [...rm(tree), '--group', G1], 64],
+        ['stray positional', [...rm(tree), 'extra'], 64],
+        ['newline in path', rm(`${tree}\n/etc`), 64],
+        ['/', rm('/'), 65],
+        ['/etc', rm('/etc'), 65],
+        ['relative', rm('rmrepo/wt'), 65],
+        ['with ..', rm(`${WT_ROOT}/rmrepo/../../..`), 65],
+        ['trailing slash', rm(`${tree}/`), 65],
+        ['worktrees_root itself', rm(WT_ROOT), 65],
+        ['an entry of worktrees_root itself', rm(`${WT_ROOT}/rmrepo`), 65],
+        ['a symlink to a root directory', rm(`${WT_ROOT}/rmrepo/decoy-link`), 65],
+        ['through a symlink to /etc', rm(`${WT_ROOT}/swapped/ssl`), 65],
+        ['a file', rm(`${WT_ROOT}/rmrepo/plain-file`), 65],
+        ['outside worktrees_root', rm(`${TEST_DIR}/home/x`), 65],
+      ];
+      const failures: string[] = [];
+      for (const [what, args, expected] of cases) {
+        const r = priv(args);
+        const name = expected === 64 ? 'usage' : 'refused';
+        if (r.status !== expected || !r.stderr.startsWith(`agor-priv: ${name}: `) || r.stderr.split('\n').filter(Boolean).length !== 1) failures.push(`${what}: exit ${r.status}, ${JSON.stringify(r.stderr)}`);
+      }
+      t.diagnostic(`hostile remove-tree calls: ${cases.length}`);
+      assert.deepEqual(failures, []);
+      assert.deepEqual(snapshot(watched), before, 'a refused call changes nothing');
+      assert.ok(fs.existsSync(`${tree}/sub/deeper/f`));
+
+      privOk(rm(tree));
+      assert.equal(fs.existsSync(tree), false, "the tree, alice's unreadable files included, is gone");
+      assert.equal(fs.readFileSync(rootFile, 'utf8'), 'root file\n');
+      for (let i = 0; i < 5; i++) assert.equal(fs.readFileSync(`${rootDecoy}/keep${i}`, 'utf8'), `keep ${i}\n`);
+      assert.ok(fs.existsSync(`${WT_ROOT}/rmrepo/other/keep`), 'the sibling worktree is untouched');
+      privOk(rm(tree)); // already gone: nothing to do
+    });
+
+    it('remove-tree while the worktree\'s identity swaps a directory with a symlink to root\'s files (renameat2 exchange, bounded)', async (t) => {
+      if (guard(t)) return;
+      if (process.arch !== 'x64') return t.skip('the swapper uses the x86_64 renameat2 syscall number');
+      const a = passwd(ALICE)!;
+      const rootDecoy = `${TEST_DIR}/root-decoy-race`;
+      fs.mkdirSync(rootDecoy, { recursive: true, mode: 0o755 });
+      const names = Array.from({ length: 40 }, (_, i) => `f${i}`);
+      for (const n of names) fs.writeFileSync(`${rootDecoy}/${n}`, `root's ${n}\n`);
+      const before = snapshot([rootDecoy, ...names.map((n) => `${rootDecoy}/${n}`)]);
+      let swaps = 0;
+      for (let attempt = 0; attempt < 8; attempt++) {
+        const tree = `${WT_ROOT}/racerepo/wt${attempt}`;
+        asDaemon(`mkdir -p ${WT_ROOT}/racerepo`);
+        ok('/usr/bin/install', ['-d', '-o', ALICE, '-g', ALICE, '-m', '0755', tree, `${tree}/d`]);
+        ok('/usr/sbin/runuser', ['-u', ALICE, '--', '/bin/sh', '-c', `cd ${tree}/d && for n in ${names.join(' ')}; do echo mine > $n; done && for i in 1 2 3 4 5 6 7 8 9 10; do mkdir -p s$i/deeper; done && ln -s ${rootDecoy} ${tree}/l`]);
+        const swapper = spawn('perl', ['-e', 'my ($a,$b,$n)=@ARGV; my $ok=0; $SIG{TERM}=sub{print "$ok\\n"; exit 0}; for (1..$n) { $ok++ if syscall(316,-100,$a,-100,$b,2)==0 } print "$ok\\n";', `${tree}/d`, `${tree}/l`, '3000000'], {
+          uid: a.uid,
+          gid: a.gid,
+          cwd: '/',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        });
+        started.push(swapper);
+        let out = '';
+        swapper.stdout!.on('data', (d) => (out += d));
+        const closed = new Promise<void>((resolve) => swapper.once('close', () => resolve()));
+        const r = priv(['remove-tree', '--path', tree]);
+        if (swapper.exitCode === null) swapper.kill('SIGTERM');
+        await closed;
+        swaps += Number(out.trim()) || 0;
+        assert.ok(r.status === 0 || r.status === 69, `attempt ${attempt}: exit ${r.status} ${r.stderr}`);
+        if (fs.existsSync(tree)) privOk(['remove-tree', '--path', tree]);
+        assert.deepEqual(snapshot([rootDecoy, ...names.map((n) => `${rootDecoy}/${n}`)]), before, `attempt ${attempt}: root's files outside are untouched`);
+      }
+      t.diagnostic(`swaps during 8 removals: ${swaps}`);
+      assert.ok(swaps > 0, 'the swapper really swapped');
     });
   });
 }
