@@ -343,8 +343,8 @@ function listDir(fd: number): string[] | null {
 /** Why the walk must leave this (opened) inode alone, or null when it is this worktree's to change. */
 function whyLeftAlone(walk: Walk, st: fs.Stats): string | null {
   if (st.dev !== walk.root.dev) return 'on another filesystem than worktrees_root';
-  if (!walk.identities.has(st.uid)) return `owned by uid ${st.uid}, not one of this worktree's identities`;
   if (st.isFile() && st.nlink > 1) return `a file with ${st.nlink} hard links`;
+  if (!walk.identities.has(st.uid)) return `owned by uid ${st.uid}, not one of this worktree's identities`;
   return null;
 }
 

@@ -50,6 +50,11 @@ const SYSTEM_USER = `${PREFIX}s`; // uid < 1000
 const UID0_USER = `${PREFIX}z`; // a second uid-0 account
 const ROOTGROUP_USER = `${PREFIX}r`; // uid >= 1000 but member of group 0
 const SHARED_UID_USER = `${PREFIX}c`; // a second account with alice's uid
+const FOREIGN = `${PREFIX}f`; // an agor_* account someone else created
+const SHADOWED = `${PREFIX}h`; // created by agor-priv, then put in shadow / disk
+const LEGACY = `${PREFIX}l`; // made the way an earlier agor-priv made accounts, before the registry
+const LEGACY2 = `${PREFIX}m`;
+const LEGACY_DISK = `${PREFIX}k`; // like LEGACY, but also in disk
 const G1 = `${GROUP_PREFIX}0001`;
 const G2 = `${GROUP_PREFIX}0002`;
 const G_SYSTEM = `${GROUP_PREFIX}ff00`; // gid < 1000
@@ -313,7 +318,8 @@ if (prerequisite !== null) {
           ...run('/usr/bin/getent', ['group']).stdout.split('\n').filter((l) => l.startsWith(PREFIX) || OUR_GROUP.test(l.split(':')[0]!)),
           ...homes.filter((h) => fs.existsSync(h)),
         ];
-        if (left.length > 0 || fs.existsSync(host(SUDOERS)) || fs.existsSync(host(PRIV_YAML)) || fs.existsSync(host(LIBEXEC))) {
+        // (The namespace's own directories go with it: --uninstall cannot remove mount points.)
+        if (left.length > 0) {
           console.log(`# cleanup incomplete:\n${cleanupLog.join('\n')}\nleft: ${left.join('; ')}`);
         }
       } finally {
@@ -817,8 +823,6 @@ if (prerequisite !== null) {
         ['path through a symlink inside the root', prep(`${WT_ROOT}/link-in/deep`), 65],
         ['path is a file', prep(`${WT_ROOT}/inner/file`), 65],
         ['path does not exist', prep(`${WT_ROOT}/missing`), 65],
-        ['tree holds a hard link to a root file', prep(`${WT_ROOT}/hl`), 65],
-        ['tree holds a root-owned file', prep(`${WT_ROOT}/rootowned`), 65],
         ['others all', prep(wt, G1, 'all'), 65],
         ['prepare with group agor_wt_zz', prep(wt, 'agor_wt_zz'), 65],
         ['prepare with a system group', prep(wt, G_SYSTEM), 65],
@@ -865,10 +869,129 @@ if (prerequisite !== null) {
       assert.deepEqual(failures, []);
       assert.ok(cases.length >= 50);
 
+      // A hard link to a root file and a root-owned file inside a tree are left alone (and
+      // reported); the rest of the tree is prepared (issue 13: a tightening never aborts).
+      for (const [dir, why] of [[`${WT_ROOT}/hl`, /a file with 2 hard links: left unchanged/], [`${WT_ROOT}/rootowned`, /owned by uid 0, not one of this worktree's identities/]] as const) {
+        const left = priv(prep(dir));
+        assert.equal(left.status, 0, left.stderr);
+        assert.match(JSON.parse(left.stdout).prepare_worktree.examples[0].why, why);
+        assert.equal(fs.lstatSync(dir).gid, group(G1)!.gid);
+      }
       // A symlink inside a legitimate tree is left alone, and so is its target.
       privOk(prep(`${WT_ROOT}/inner`));
       assert.equal(fs.lstatSync(`${WT_ROOT}/inner/file`).gid, group(G1)!.gid);
       assert.deepEqual(snapshot(watched), before, '/etc, the account databases, agor-priv and the decoys are unchanged');
+    });
+
+    it('runs only as accounts it created itself, and only when they have no group but agor\'s', (t) => {
+      if (guard(t)) return;
+      const wt = `${WT_ROOT}/repo/wt1`;
+      const marker = (user: string) => host(`/etc/agor/accounts/${user}`);
+      const refusedLine = (r: Result, pattern: RegExp, what: string) => {
+        assert.equal(r.status, 65, `${what}: ${r.stderr}`);
+        assert.match(r.stderr, /^agor-priv: refused: /, what);
+        assert.match(r.stderr, pattern, what);
+        assert.doesNotMatch(r.stdout, /root:|[0-9]/, `${what}: nothing ran`);
+      };
+      const strictShell = (user: string) => ['exec', '--mode', 'strict', '--user', user, '--cwd', wt, '--program', 'shell'];
+
+      // What ensure-user created is registered: root 0644, the uid it was created with.
+      for (const user of [ALICE, BOB]) {
+        const st = fs.lstatSync(marker(user));
+        assert.deepEqual([st.uid, st.mode & 0o7777], [0, 0o644]);
+        assert.equal(fs.readFileSync(marker(user), 'utf8'), `${passwd(user)!.uid}\n`);
+      }
+
+      // An agor_* account someone else made is refused by every verb that takes an account.
+      ok('/usr/sbin/useradd', ['-M', '-U', '-K', 'UID_MIN=1000', '--comment', 'an administrator', FOREIGN]);
+      refusedLine(priv(['ensure-user', '--user', FOREIGN]), /was not created by agor-priv/, 'ensure-user foreign');
+      refusedLine(priv(strictShell(FOREIGN), 'id -u\n'), /was not created by agor-priv/, 'exec strict foreign');
+      refusedLine(priv(['set-group-members', '--group', G1, '--members', `${ALICE},${FOREIGN}`]), /was not created by agor-priv/, 'members foreign');
+      assert.equal(fs.existsSync(marker(FOREIGN)), false);
+
+      // An account agor-priv created, later put in shadow (it would read /etc/shadow) or disk.
+      privOk(['ensure-user', '--user', SHADOWED]);
+      for (const [system, shown] of [['shadow', /member of group shadow/], ['disk', /member of group disk/]] as const) {
+        ok('/usr/sbin/usermod', ['-a', '-G', system, SHADOWED]);
+        refusedLine(priv(['ensure-user', '--user', SHADOWED]), shown, `ensure-user in ${system}`);
+        refusedLine(priv(strictShell(SHADOWED), 'cat /etc/shadow; id -u\n'), shown, `exec strict in ${system}`);
+        refusedLine(priv(['set-group-members', '--group', G1, '--members', SHADOWED]), shown, `members in ${system}`);
+        ok('/usr/bin/gpasswd', ['-d', SHADOWED, system]);
+      }
+      assert.deepEqual(group(G1)!.members.sort(), [ALICE, DAEMON].sort(), 'no refused call changed the group');
+
+      // A registered account deleted and made again (another uid) is not the one agor created.
+      const aliceMarker = fs.readFileSync(marker(ALICE), 'utf8');
+      fs.writeFileSync(marker(ALICE), `${passwd(ALICE)!.uid + 1}\n`);
+      try {
+        refusedLine(priv(strictShell(ALICE), 'id -u\n'), /the account was replaced/, 'exec strict replaced');
+      } finally {
+        fs.writeFileSync(marker(ALICE), aliceMarker);
+      }
+
+      // An account an earlier agor-priv made (no registry then) is adopted by ensure-user, and by a
+      // re-run of the install script, only when it is exactly what ensure-user makes.
+      const legacy = (user: string, extra: string[] = []) =>
+        ok('/usr/sbin/useradd', ['-m', '-s', '/bin/bash', '-U', '-G', [USERS_GROUP, ...extra].join(','), '-c', 'agor user', '-K', 'UID_MIN=1000', '-K', 'GID_MIN=1000', user]);
+      legacy(LEGACY);
+      refusedLine(priv(strictShell(LEGACY), 'id -u\n'), /was not created by agor-priv/, 'exec strict legacy before adoption');
+      privOk(['ensure-user', '--user', LEGACY]);
+      assert.equal(fs.readFileSync(marker(LEGACY), 'utf8'), `${passwd(LEGACY)!.uid}\n`);
+      privOk(['set-group-members', '--group', G1, '--members', `${ALICE},${DAEMON},${LEGACY}`]);
+      const r = priv(strictShell(LEGACY), 'id -u\n');
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.trim(), String(passwd(LEGACY)!.uid));
+      privOk(['set-group-members', '--group', G1, '--members', `${ALICE},${DAEMON}`]);
+      legacy(LEGACY2);
+      legacy(LEGACY_DISK, ['disk']);
+      const again = install();
+      assert.equal(again.status, 0, again.stderr);
+      assert.match(again.stdout, new RegExp(`registered ${LEGACY2}, an account an earlier agor-priv created`));
+      assert.match(again.stdout, new RegExp(`did not register ${LEGACY_DISK}: agor-priv: refused: .*member of group disk`));
+      assert.equal(fs.existsSync(marker(LEGACY2)), true);
+      assert.equal(fs.existsSync(marker(LEGACY_DISK)), false);
+      assert.equal(fs.existsSync(marker(FOREIGN)), false, 'an account that does not look like one of agor\'s is never adopted');
+    });
+
+    it('prepare-worktree tightens a tree 410 directories deep top-down and reports what it left; hard-linked and foreign files are never changed', (t) => {
+      if (guard(t)) return;
+      const deep = `${WT_ROOT}/repo/deep`;
+      const levels = (n: number) => `${deep}${'/d'.repeat(n)}`;
+      // An agent's tree (umask 000: everything open to others).
+      asDaemon(`umask 000 && mkdir -p ${levels(410)} && echo x > ${levels(410)}/f`);
+      const opened = priv(['prepare-worktree', '--path', deep, '--group', G1, '--others', 'read']);
+      assert.equal(opened.status, 0, `a deep tree must not make prepare-worktree refuse: ${opened.stderr}`);
+      const report = JSON.parse(opened.stdout).prepare_worktree;
+      assert.equal(report.skipped, 1);
+      assert.match(report.examples[0].why, /nested deeper than 400 directories: closed to others/);
+      assert.deepEqual([mode(deep) & 0o7, mode(levels(399)) & 0o7, mode(levels(400)) & 0o7], [0o5, 0o5, 0o0], 'read down to the limit, closed at it');
+      const tightened = priv(['prepare-worktree', '--path', deep, '--group', G1, '--others', 'none']);
+      assert.equal(tightened.status, 0, tightened.stderr);
+      assert.deepEqual([mode(deep) & 0o7, mode(levels(399)) & 0o7], [0, 0]);
+      t.diagnostic(`deep tree: ${opened.stdout.trim().slice(0, 300)}`);
+
+      // A file hard-linked in from elsewhere (another worktree's ref, say) keeps its group, mode and
+      // ACL; a file of an account that is not this worktree's keeps them too, and the directory
+      // holding it, which would give others more than asked, is closed to them instead.
+      const wt = `${WT_ROOT}/repo/wt9`;
+      const elsewhere = `${WT_ROOT}/elsewhere`;
+      asDaemon(`mkdir -p ${wt}/open ${wt}/foreign ${elsewhere} && echo ref > ${elsewhere}/main && chmod 640 ${elsewhere}/main && ln ${elsewhere}/main ${wt}/open/main-link && echo y > ${wt}/open/plain`);
+      ok('/usr/bin/install', ['-o', BOB, '-g', BOB, '-m', '0666', '/dev/null', `${wt}/foreign/bobs`]);
+      const untouched = [`${elsewhere}/main`, `${wt}/foreign/bobs`];
+      const before = snapshot(untouched);
+      const r = priv(['prepare-worktree', '--path', wt, '--group', G1, '--others', 'read']);
+      assert.equal(r.status, 0, r.stderr);
+      const left = JSON.parse(r.stdout).prepare_worktree;
+      assert.equal(left.skipped, 2);
+      assert.deepEqual(left.examples.map((e: { why: string }) => e.why).sort(), [
+        'a file with 2 hard links: left unchanged',
+        `owned by uid ${passwd(BOB)!.uid}, not one of this worktree's identities: left unchanged`,
+      ]);
+      assert.deepEqual(left.closedExamples, [`${fs.realpathSync(WT_ROOT)}/repo/wt9/foreign`]);
+      assert.deepEqual(snapshot(untouched), before, 'the hard-linked and the foreign file are unchanged');
+      assert.equal(fs.lstatSync(`${wt}/open/plain`).gid, group(G1)!.gid, 'the rest of the tree is prepared');
+      assert.equal(mode(`${wt}/open`) & 0o7, 0o5);
+      assert.equal(mode(`${wt}/foreign`) & 0o7, 0, 'closed to others: bob\'s 0666 file is out of their reach');
     });
 
     it('only the daemon user may use the rule; agor-priv refuses to run when its files or config are not root\'s alone', (t) => {
