@@ -96,8 +96,9 @@ export function parsePrepareReport(stdout: string): PrepareReport | null {
 
 /** One line for the log: how much was left alone, and the first few reasons. */
 export function describePrepareReport(report: PrepareReport): string {
-  const first = report.examples.slice(0, 3).map((e) => `${e.path}: ${e.why}`).join('; ');
-  return `${report.skipped} inode(s) left unchanged, ${report.closed} director${report.closed === 1 ? 'y' : 'ies'} closed to others instead${first ? ` (${first}${report.skipped > 3 ? '; ...' : ''})` : ''}`;
+  const shown = report.examples.slice(0, 3);
+  const first = shown.map((e) => `${e.path}: ${e.why}`).join('; ');
+  return `${report.skipped} inode(s) left unchanged, ${report.closed} director${report.closed === 1 ? 'y' : 'ies'} closed to others instead${first ? ` (${first}${report.skipped > shown.length ? '; ...' : ''})` : ''}`;
 }
 
 function assertName(value: string, pattern: RegExp, what: string): void {
