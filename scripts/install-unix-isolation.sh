@@ -4,6 +4,8 @@
 #   - root-owned copies of agor-priv (launcher + bundle), of the executor bundle and of the agent
 #     SDKs with their native CLIs (the executor's run-time node_modules) in /usr/local/libexec/agor/;
 #   - /etc/agor/priv.yaml (agor-priv's configuration, root 0644);
+#   - /etc/agor/accounts/ (the registry of the accounts agor-priv created; accounts an earlier
+#     agor-priv made are registered when they are exactly what it makes);
 #   - worktrees_root (owned by the daemon user, 0711);
 #   - /etc/sudoers.d/agor (0440), checked with visudo first.
 # Run as root after `npm run build`. Re-running is safe; --uninstall removes what this installed

@@ -225,7 +225,7 @@ interface Walk {
   report: PrepareReport;
 }
 
-/** Whether files owned by `uid` may be a parent directory of a worktree (agor's accounts). Cached per uid. */
+/** Whether a directory owned by `uid` may lie between worktrees_root and a worktree (agor's accounts). Cached per uid. */
 function parentOwnerAllowed(config: PrivConfig, cache: Map<number, boolean>, uid: number): boolean {
   const cached = cache.get(uid);
   if (cached !== undefined) return cached;
