@@ -2,7 +2,9 @@
 // who may run where — worktree created/deleted, others_can / others_fs_access, owners, a user's role,
 // disabled flag or unix_username — is followed synchronously by the operating system. If the OS
 // cannot follow, the API call fails with agor-priv's message and the database change is undone
-// (except a deletion, which cannot be; then the message says how to finish it).
+// (except a deletion, which cannot be; then the message says how to finish it; and a tightening of
+// others_fs_access, which is never undone: the database must not claim again an access the owner
+// took away and part of the tree may no longer give).
 import { BadRequest, FeathersError, Forbidden } from '@feathersjs/errors';
 import type { NextFunction, Params } from '@feathersjs/feathers';
 import type { Application, HookContext } from '../declarations.js';
