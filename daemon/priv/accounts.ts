@@ -71,8 +71,8 @@ export function checkOnlyAgorGroups(entry: PasswdEntry, config: PrivConfig): voi
 /**
  * An account earlier agor-priv versions created, before the registry existed: exactly what
  * ensure-user makes (GECOS "agor user", a primary group of its own, a member of users_group) and
- * no other group. Only ensure-user adopts (the daemon calls it when an account is linked and in
- * `agor admin sync-unix`; the install script calls it for every such account).
+ * no other group. Only ensure-user adopts (the daemon calls it when an account is linked; a re-run
+ * of the install script calls it for every such account).
  */
 function adoptable(entry: PasswdEntry, config: PrivConfig): boolean {
   if (entry.gecos !== PERSON_GECOS) return false;
