@@ -114,6 +114,11 @@ export class TaskRunner {
     await Promise.all([...this.running.values()].filter(match).map((e) => this.stopTask(e.taskId, reason)));
   }
 
+  /** The tasks running now (rbac/running.ts re-checks them when access is taken away). */
+  runningTasks(): Waiting[] {
+    return [...this.running.values()].map(({ taskId, sessionId, worktreeId, userId }) => ({ taskId, sessionId, worktreeId, userId }));
+  }
+
   /** The pid of a running task's executor (tests and diagnostics). */
   executorPid(taskId: string): number | undefined {
     return this.running.get(taskId)?.connection?.pid;

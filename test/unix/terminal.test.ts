@@ -252,6 +252,26 @@ unixSuite('web terminals under unix isolation (real sudo, agor-priv, node-pty)',
       await closeLeavesNothing(rig, term, fx.uid(alice.unix!));
     });
 
+    it("bob sets others_can none: alice's terminal in his worktree is closed, and no process of hers keeps its group", async () => {
+      const B = await rig.worktree(bob, 'term-bob', 'all');
+      const gid = fx.gid(B.unix_group);
+      const uid = fx.uid(alice.unix!);
+      const t = await (await alice.connect()).open(B.id);
+      await t.run(['nohup sleep 304 >/dev/null 2>&1 &']);
+      const holding = () =>
+        processesOf(uid).filter((pid) => {
+          try {
+            return (fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Groups:(.*)$/m)?.[1] ?? '').trim().split(/\s+/).map(Number).includes(gid);
+          } catch {
+            return false;
+          }
+        });
+      assert.ok(holding().length > 0, 'while allowed, her shell holds the worktree group');
+      await bob.call('PATCH', `worktrees/${B.id}`, { others_can: 'none' });
+      await until(() => t.exit !== undefined, 'her terminal to close');
+      await until(() => holding().length === 0, "alice's processes holding the group to end");
+    });
+
     it("a closed socket, then daemon shutdown, leave no process of alice's account", async () => {
       const uid = fx.uid(alice.unix!);
       const client = await alice.connect();
