@@ -36,9 +36,10 @@ function printReport(report: SyncReport, json: boolean | undefined): void {
   for (const note of report.notes) console.log(`note     ${note}`);
 }
 
-export function registerUnix(program: Command): void {
+/** `agor user link-unix|unlink-unix`, added to the `user` command registerUsers made. */
+export function registerUserUnix(program: Command): void {
   const user = program.commands.find((c) => c.name() === 'user');
-  if (!user) throw new Error('registerUnix must run after registerUsers');
+  if (!user) throw new Error('registerUserUnix must run after registerUsers');
   user
     .command('link-unix <user> <unixName>')
     .description('link a user (id or email) to its Unix account agor_<name>, creating the account in insulated/strict mode (admins and owners)')
@@ -57,8 +58,10 @@ export function registerUnix(program: Command): void {
       const target = await userByRef(app, ref);
       printObject({ ...((await app.service(usersPath).patch(target.id, { unix_username: null })) as PublicUser) }, globals.json);
     });
+}
 
-  const admin = program.commands.find((c) => c.name() === 'admin') ?? program.command('admin').description('administration (admins and owners)');
+export function registerAdmin(program: Command): void {
+  const admin = program.command('admin').description('administration (admins and owners)');
   admin
     .command('sync-unix')
     .description('reconcile Unix groups, memberships and worktree modes with the database (insulated/strict; idempotent)')
