@@ -24,7 +24,8 @@ interface RemoteError {
  */
 function remoteMessage(e: RemoteError): string {
   const message = e.message ?? '';
-  if (e.name === 'NotAuthenticated' && /jwt|token/i.test(message)) return 'Your login has expired or is no longer valid: run `agor login` again (or set AGOR_API_KEY)';
+  // The daemon's own sentences start with a capital; the JWT library's ("jwt expired", "invalid signature") do not.
+  if (e.name === 'NotAuthenticated' && (/^[a-z]/.test(message) || message === 'No access token')) return 'Your login has expired or is no longer valid: run `agor login` again (or set AGOR_API_KEY)';
   if (e.name === 'Timeout') return 'The daemon did not answer in time; is it running? (agor daemon status)';
   const unwrapped = message.replace(/^Invalid (data|query): /, '').replace(/(^|; )"([^"]+)": /g, '$1$2: ');
   return unwrapped || e.name || 'The daemon refused the request';
