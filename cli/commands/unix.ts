@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import type { Paginated } from '@feathersjs/feathers';
 import { connect, CliError, type GlobalOptions } from '../context.js';
 import { printObject } from '../output.js';
+import { resolveUser } from '../lookup.js';
 import { usersPath, type PublicUser } from '../../daemon/services/users/users.shared.js';
 import { unixSyncPath, type SyncReport } from '../../daemon/unix/unix-sync.shared.js';
 import { unixUsernameFromEmail } from '../../daemon/unix/names.js';
@@ -16,12 +16,6 @@ export function unixNameForCreate(email: string, explicit?: string): string {
   }
 }
 
-async function userByRef(app: ReturnType<typeof connect>['app'], ref: string): Promise<PublicUser> {
-  if (!ref.includes('@')) return (await app.service(usersPath).get(ref)) as PublicUser;
-  const page = (await app.service(usersPath).find({ query: { email: ref } })) as Paginated<PublicUser>;
-  if (!page.data[0]) throw new CliError(`No user with email ${ref}`);
-  return page.data[0];
-}
 
 function printReport(report: SyncReport, json: boolean | undefined): void {
   if (json) {
@@ -46,7 +40,7 @@ export function registerUserUnix(program: Command): void {
     .action(async (ref: string, unixName: string, _opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       const { app } = connect(globals);
-      const target = await userByRef(app, ref);
+      const target = await resolveUser(app, ref);
       printObject({ ...((await app.service(usersPath).patch(target.id, { unix_username: unixName })) as PublicUser) }, globals.json);
     });
   user
@@ -55,7 +49,7 @@ export function registerUserUnix(program: Command): void {
     .action(async (ref: string, _opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       const { app } = connect(globals);
-      const target = await userByRef(app, ref);
+      const target = await resolveUser(app, ref);
       printObject({ ...((await app.service(usersPath).patch(target.id, { unix_username: null })) as PublicUser) }, globals.json);
     });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { connect, CliError, type GlobalOptions } from '../context.js';
 import { printObject, printRows } from '../output.js';
+import { resolveUser } from '../lookup.js';
 import { readPassword } from '../secret-input.js';
 import { generatePassword } from '../../daemon/bootstrap/init.js';
 import { usersPath, type PublicUser } from '../../daemon/services/users/users.shared.js';
@@ -9,14 +10,6 @@ import { unixNameForCreate } from './unix.js';
 
 const COLUMNS = ['id', 'email', 'name', 'role', 'disabled', 'unix_username'];
 
-/** Accepts an id or an email. */
-async function resolveUser(service: { find(p: object): Promise<unknown> }, ref: string): Promise<PublicUser> {
-  if (!ref.includes('@')) return { id: ref } as PublicUser;
-  const page = (await service.find({ query: { email: ref } })) as Paginated<PublicUser>;
-  const user = page.data[0];
-  if (!user) throw new CliError(`No user with email ${ref}`);
-  return user;
-}
 
 export function registerUsers(program: Command): void {
   const user = program.command('user').description('manage users (admins and owners)');
@@ -52,8 +45,9 @@ export function registerUsers(program: Command): void {
     .description('change a user\'s role (user = id or email)')
     .action(async (ref: string, role: string, _opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const service = connect(globals).app.service(usersPath);
-      const target = await resolveUser(service, ref);
+      const { app } = connect(globals);
+      const service = app.service(usersPath);
+      const target = await resolveUser(app, ref);
       printObject({ ...((await service.patch(target.id, { role })) as PublicUser) }, globals.json);
     });
   for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
@@ -62,8 +56,9 @@ export function registerUsers(program: Command): void {
       .description(disabled ? 'disable a user: its sockets close and its tokens and keys stop working' : 'enable a disabled user')
       .action(async (ref: string, _opts: unknown, cmd: Command) => {
         const globals = cmd.optsWithGlobals<GlobalOptions>();
-        const service = connect(globals).app.service(usersPath);
-        const target = await resolveUser(service, ref);
+        const { app } = connect(globals);
+        const service = app.service(usersPath);
+        const target = await resolveUser(app, ref);
         printObject({ ...((await service.patch(target.id, { disabled })) as PublicUser) }, globals.json);
       });
   }
