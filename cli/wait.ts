@@ -88,6 +88,7 @@ function watchSignals(taskId: () => string | undefined, detach: () => void, stop
         process.stderr.write('Stopping…\n');
         stop().catch((error: Error) => process.stderr.write(`agor: ${error.message}\n`));
       } else if (a === 'd') leave();
+      else process.stderr.write('Still waiting (Ctrl-C asks again).\n');
     });
   };
   process.on('SIGINT', ask);

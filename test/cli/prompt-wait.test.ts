@@ -5,7 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { cleanupTempDirs, createWorktree, ownerActor, quickActor, registerRepo, tempDir, type Actor } from '../helpers/worktree-fixture.js';
-import { runCli, startCli } from '../helpers/cli.js';
+import * as pty from 'node-pty';
+import { CLI, runCli, startCli } from '../helpers/cli.js';
 import { nodeAgent, until, withPrompt } from '../runner/support.js';
 import type { PublicSession } from '../../daemon/services/sessions/sessions.shared.js';
 import type { PublicTask } from '../../daemon/services/tasks/tasks.shared.js';
@@ -122,6 +123,49 @@ describe('agor prompt --wait', () => {
     assert.equal(r.code, 1);
     assert.equal(r.stderr.trim(), 'agor: No session "no such session" that you may see');
     assert.equal(((await alice.rest.service('tasks').find({ query: { $limit: 0 } })) as { total: number }).total, before);
+  });
+});
+
+/** `agor args` on a pseudo-terminal, as a person at a terminal runs it. */
+function onTerminal(args: string[]) {
+  const term = pty.spawn(process.execPath, [CLI, ...args], { env: { ...env, PATH: process.env.PATH ?? '/usr/bin:/bin' }, cols: 200, rows: 40 });
+  let output = '';
+  term.onData((d) => (output += d));
+  const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+  const waitFor = (pattern: RegExp) => until(() => pattern.test(output), `${pattern} on the terminal; so far: ${JSON.stringify(output)}`, 30_000);
+  return { term, exited, waitFor, output: () => output };
+}
+
+describe('agor prompt --wait on a terminal: Ctrl-C asks', () => {
+  it('answering y stops the task (exit 4)', async () => {
+    const s = await session('sleeper', 'tty stop');
+    const run = onTerminal(['prompt', s.id, 'sleep', '--wait']);
+    await run.waitFor(/sleeping in/);
+    run.term.write('\x03');
+    await run.waitFor(/Stop the task\? \[y\] stop it/);
+    run.term.write('y\r');
+    assert.equal(await run.exited, 4, run.output());
+    const [task] = await tasksOf(s);
+    assert.equal(task?.status, 'stopped');
+  });
+
+  it('answering n keeps waiting; d detaches (exit 130) and the task goes on', async () => {
+    const s = await session('sleeper', 'tty detach');
+    const run = onTerminal(['prompt', s.id, 'sleep', '--wait']);
+    await run.waitFor(/sleeping in/);
+    run.term.write('\x03');
+    await run.waitFor(/Stop the task\?/);
+    run.term.write('n\r');
+    await run.waitFor(/Still waiting/);
+    run.term.write('\x03');
+    await until(() => run.output().split('Stop the task?').length === 3, 'asked a second time: still waiting after "n"');
+    const [running] = await tasksOf(s);
+    assert.equal(running?.status, 'running', '"n" left the task alone');
+    run.term.write('d\r');
+    assert.equal(await run.exited, 130, run.output());
+    const [task] = await tasksOf(s);
+    assert.equal(task?.status, 'running', 'detaching did not stop the task');
+    await alice.rest.service('tasks').patch(task!.id, { status: 'stopped' });
   });
 });
 
