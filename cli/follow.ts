@@ -28,6 +28,7 @@ export class Follower {
   /** Messages delivered so far: the $skip of the next catch-up read (messages are append-only, in id order). */
   delivered = 0;
   private lostTimer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(
     private readonly live: Live,
@@ -38,6 +39,7 @@ export class Follower {
     messages.on('created', (m: PublicMessage) => this.receive({ message: m }));
     for (const event of ['created', 'patched']) tasks.on(event, (t: PublicTask) => this.receive({ task: t }));
     live.socket.on('disconnect', () => {
+      if (this.closed) return; // our own close(): no reconnect to wait for
       this.held ??= [];
       this.lostTimer ??= setTimeout(() => handlers.lost(new CliError(`Lost the connection to the daemon at ${live.url} for ${RECONNECT_GRACE_MS / 1000}s`)), RECONNECT_GRACE_MS);
     });
@@ -80,6 +82,7 @@ export class Follower {
   }
 
   close(): void {
+    this.closed = true;
     clearTimeout(this.lostTimer);
     this.live.close();
   }
