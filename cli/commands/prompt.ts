@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
-import type { GlobalOptions } from '../context.js';
+import { connect, type GlobalOptions } from '../context.js';
 import { EXIT_CODES_HELP } from '../exit-codes.js';
+import { sessionId } from '../lookup.js';
+import { printObject } from '../output.js';
 import { readStdin } from '../secret-input.js';
+import { tasksPath } from '../../daemon/services/tasks/tasks.shared.js';
 
 export function registerPrompt(program: Command): void {
   program
@@ -13,16 +16,11 @@ export function registerPrompt(program: Command): void {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       const prompt = text === '-' ? await readStdin() : text;
       if (opts.wait) {
+        // Socket.IO is loaded only to wait.
         const { promptAndWait } = await import('../wait.js');
         process.exitCode = await promptAndWait(globals, ref, prompt);
         return;
       }
-      const [{ connect }, { printObject }, { sessionId }, { tasksPath }] = await Promise.all([
-        import('../context.js'),
-        import('../output.js'),
-        import('../lookup.js'),
-        import('../../daemon/services/tasks/tasks.shared.js'),
-      ]);
       const { app } = connect(globals);
       printObject({ ...((await app.service(tasksPath).create({ session_id: await sessionId(app, ref), prompt })) as Record<string, unknown>) }, globals.json);
     });

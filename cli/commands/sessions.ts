@@ -13,8 +13,9 @@ const SESSION_REF = '<session> is an id, an id prefix, or a title unique among t
 /** What a session is doing: archived, running, queued (prompts waiting), or idle. */
 async function statusBySession(app: ReturnType<typeof connect>['app']): Promise<Map<string, string>> {
   const [running, queued] = await Promise.all([findAll<PublicTask>(app, tasksPath, { status: 'running' }), findAll<PublicTask>(app, tasksPath, { status: 'queued' })]);
-  const status = new Map<string, string>();
-  for (const t of queued) status.set(t.session_id, `queued (${queued.filter((q) => q.session_id === t.session_id).length})`);
+  const waiting = new Map<string, number>();
+  for (const t of queued) waiting.set(t.session_id, (waiting.get(t.session_id) ?? 0) + 1);
+  const status = new Map([...waiting].map(([id, n]) => [id, `queued (${n})`]));
   for (const t of running) status.set(t.session_id, 'running');
   return status;
 }
