@@ -1,9 +1,4 @@
 import fs from 'node:fs';
-import { feathers } from '@feathersjs/feathers';
-import restModule from '@feathersjs/rest-client';
-
-// The CommonJS module is the function itself; under NodeNext its typings see a namespace.
-const rest = restModule as unknown as typeof restModule.default;
 import { loadRuntime, type Runtime } from '../daemon/config/load.js';
 import { writePrivateFile } from '../daemon/config/home.js';
 import { readRunning } from '../daemon/pidfile.js';
@@ -59,17 +54,4 @@ export function credentials(opts: GlobalOptions): { url: string; token: string; 
   const token = process.env.AGOR_API_KEY ?? storedToken(runtime)?.accessToken;
   if (!token) throw new CliError('Not logged in: run `agor login` (or set AGOR_API_KEY)');
   return { url, token, runtime };
-}
-
-/** A Feathers REST client authenticated as the CLI's user. */
-export function connect(opts: GlobalOptions) {
-  const { url, token, runtime } = credentials(opts);
-  const headers = { Authorization: `Bearer ${token}` };
-  const app = feathers().configure(rest(url).fetch(globalThis.fetch, { headers }));
-  return { app, url, runtime };
-}
-
-/** The anonymous client, for logging in. */
-export function anonymousClient(url: string) {
-  return feathers().configure(rest(url).fetch(globalThis.fetch));
 }

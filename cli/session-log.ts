@@ -19,8 +19,8 @@ async function printer(app: Application, json: boolean | undefined): Promise<Log
 
 export async function sessionLog(globals: GlobalOptions, ref: string, follow: boolean): Promise<void> {
   if (!follow) {
-    const { connect } = await import('./context.js');
-    const { app } = connect(globals);
+    const { connect } = await import('./client.js');
+    const { app } = await connect(globals);
     const session = await resolveSession(app, ref);
     const [tasks, messages, out] = await Promise.all([
       findAll<PublicTask>(app, tasksPath, { session_id: session.id }),

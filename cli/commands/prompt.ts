@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { connect, type GlobalOptions } from '../context.js';
+import { connect } from '../client.js';
+import type { GlobalOptions } from '../context.js';
 import { EXIT_CODES_HELP } from '../exit-codes.js';
 import { sessionId } from '../lookup.js';
 import { printObject } from '../output.js';
@@ -21,7 +22,7 @@ export function registerPrompt(program: Command): void {
         process.exitCode = await promptAndWait(globals, ref, prompt);
         return;
       }
-      const { app } = connect(globals);
+      const { app } = await connect(globals);
       printObject({ ...((await app.service(tasksPath).create({ session_id: await sessionId(app, ref), prompt })) as Record<string, unknown>) }, globals.json);
     });
 }

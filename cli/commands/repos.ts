@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { connect, type GlobalOptions } from '../context.js';
+import { connect } from '../client.js';
+import type { GlobalOptions } from '../context.js';
 import { printObject, printRows } from '../output.js';
 import { emailsById, findAll, repoId } from '../lookup.js';
 import { reposPath, type PublicRepo } from '../../daemon/services/repos/repos.shared.js';
@@ -16,14 +17,15 @@ export function registerRepos(program: Command): void {
       const globals = globalsOf(cmd);
       const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(source);
       const data = { ...(isUrl ? { url: source } : { path: (await import('node:path')).resolve(source) }), ...(opts.name && { name: opts.name }) };
-      printObject({ ...((await connect(globals).app.service(reposPath).create(data)) as PublicRepo) }, globals.json);
+      const { app } = await connect(globals);
+      printObject({ ...((await app.service(reposPath).create(data)) as PublicRepo) }, globals.json);
     });
   repo
     .command('list')
     .description('list repositories')
     .action(async (_o: unknown, cmd: Command) => {
       const globals = globalsOf(cmd);
-      const { app } = connect(globals);
+      const { app } = await connect(globals);
       const [repos, emails] = await Promise.all([findAll<PublicRepo>(app, reposPath), emailsById(app)]);
       const rows = repos.map((r) => ({ ...r, creator: r.created_by ? (emails.get(r.created_by) ?? r.created_by) : null }));
       printRows(rows, ['id', 'name', 'default_branch', 'path', 'creator'], globals.json);
@@ -33,7 +35,7 @@ export function registerRepos(program: Command): void {
     .description('forget a repository, by id or name (refused while it has worktrees)')
     .action(async (ref: string, _o: unknown, cmd: Command) => {
       const globals = globalsOf(cmd);
-      const { app } = connect(globals);
+      const { app } = await connect(globals);
       printObject({ ...((await app.service(reposPath).remove(await repoId(app, ref))) as PublicRepo) }, globals.json);
     });
 }

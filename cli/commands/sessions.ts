@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { connect, type GlobalOptions } from '../context.js';
+import type { Application } from '@feathersjs/feathers';
+import { connect } from '../client.js';
+import type { GlobalOptions } from '../context.js';
 import { confirm } from '../confirm.js';
 import { printObject, printRows } from '../output.js';
 import { emailsById, findAll, resolveSession, worktreeId } from '../lookup.js';
@@ -11,7 +13,7 @@ const globalsOf = (cmd: Command) => cmd.optsWithGlobals<GlobalOptions>();
 const SESSION_REF = '<session> is an id, an id prefix, or a title unique among the sessions you may see.';
 
 /** What a session is doing: archived, running, queued (prompts waiting), or idle. */
-async function statusBySession(app: ReturnType<typeof connect>['app']): Promise<Map<string, string>> {
+async function statusBySession(app: Application): Promise<Map<string, string>> {
   const [running, queued] = await Promise.all([findAll<PublicTask>(app, tasksPath, { status: 'running' }), findAll<PublicTask>(app, tasksPath, { status: 'queued' })]);
   const waiting = new Map<string, number>();
   for (const t of queued) waiting.set(t.session_id, (waiting.get(t.session_id) ?? 0) + 1);
@@ -29,7 +31,7 @@ export function registerSessions(program: Command): void {
     .option('--title <title>', 'a title')
     .action(async (ref: string, opts: { agent: string; title?: string }, cmd: Command) => {
       const globals = globalsOf(cmd);
-      const { app } = connect(globals);
+      const { app } = await connect(globals);
       const data = { worktree_id: await worktreeId(app, ref), agent: opts.agent, ...(opts.title && { title: opts.title }) };
       printObject({ ...((await app.service(sessionsPath).create(data)) as PublicSession) }, globals.json);
     });
@@ -40,7 +42,7 @@ export function registerSessions(program: Command): void {
     .option('--archived', 'also archived sessions')
     .action(async (opts: { worktree?: string; archived?: boolean }, cmd: Command) => {
       const globals = globalsOf(cmd);
-      const { app } = connect(globals);
+      const { app } = await connect(globals);
       const query = { ...(opts.worktree && { worktree_id: await worktreeId(app, opts.worktree) }), ...(!opts.archived && { archived: false }) };
       const [sessions, worktrees, emails, status] = await Promise.all([
         findAll<PublicSession>(app, sessionsPath, query),
@@ -63,7 +65,7 @@ export function registerSessions(program: Command): void {
     .addHelpText('after', `\n${SESSION_REF}`)
     .action(async (ref: string, _o: unknown, cmd: Command) => {
       const globals = globalsOf(cmd);
-      printObject({ ...(await resolveSession(connect(globals).app, ref)) }, globals.json);
+      printObject({ ...(await resolveSession((await connect(globals)).app, ref)) }, globals.json);
     });
   session
     .command('log <session>')
@@ -80,7 +82,7 @@ export function registerSessions(program: Command): void {
     .option('--title <title>', 'a title')
     .action(async (ref: string, opts: { title?: string }, cmd: Command) => {
       const globals = globalsOf(cmd);
-      const { app } = connect(globals);
+      const { app } = await connect(globals);
       const data = { fork_from: (await resolveSession(app, ref)).id, ...(opts.title && { title: opts.title }) };
       printObject({ ...((await app.service(sessionsPath).create(data)) as PublicSession) }, globals.json);
     });
@@ -89,7 +91,7 @@ export function registerSessions(program: Command): void {
     .description('archive a session: hidden from lists, kept with its history')
     .action(async (ref: string, _o: unknown, cmd: Command) => {
       const globals = globalsOf(cmd);
-      const { app } = connect(globals);
+      const { app } = await connect(globals);
       const target = await resolveSession(app, ref);
       printObject({ ...((await app.service(sessionsPath).patch(target.id, { archived: true })) as PublicSession) }, globals.json);
     });
@@ -99,7 +101,7 @@ export function registerSessions(program: Command): void {
     .option('-y, --yes', 'do not ask for confirmation (needed without a terminal)')
     .action(async (ref: string, opts: { yes?: boolean }, cmd: Command) => {
       const globals = globalsOf(cmd);
-      const { app } = connect(globals);
+      const { app } = await connect(globals);
       const target = await resolveSession(app, ref);
       await confirm(`Delete session "${target.title || target.id}" with its tasks and output?`, opts.yes);
       printObject({ ...((await app.service(sessionsPath).remove(target.id)) as PublicSession) }, globals.json);

@@ -1,15 +1,17 @@
 import type { Command } from 'commander';
-import { connect, CliError, type GlobalOptions } from '../context.js';
+import type { Application } from '@feathersjs/feathers';
+import { connect } from '../client.js';
+import { CliError } from '../errors.js';
+import type { GlobalOptions } from '../context.js';
 import { printObject, printRows } from '../output.js';
 import { emailsById, findAll, pickOne, sessionId, worktreeId } from '../lookup.js';
 import { tasksPath, type PublicTask } from '../../daemon/services/tasks/tasks.shared.js';
 import { TASK_STATUSES } from '../../daemon/services/tasks/tasks.schema.js';
 
 const globalsOf = (cmd: Command) => cmd.optsWithGlobals<GlobalOptions>();
-type App = ReturnType<typeof connect>['app'];
 
 /** A queued or running task, by id or id prefix: the only ones stop and cancel act on. */
-async function activeTask(app: App, ref: string): Promise<PublicTask> {
+async function activeTask(app: Application, ref: string): Promise<PublicTask> {
   const active = [...(await findAll<PublicTask>(app, tasksPath, { status: 'running' })), ...(await findAll<PublicTask>(app, tasksPath, { status: 'queued' }))];
   const prefix = ref.toLowerCase();
   try {
@@ -31,7 +33,7 @@ export function registerTasks(program: Command): void {
     .option('--status <status>', TASK_STATUSES.join(' | '))
     .action(async (opts: { session?: string; worktree?: string; status?: string }, cmd: Command) => {
       const globals = globalsOf(cmd);
-      const { app } = connect(globals);
+      const { app } = await connect(globals);
       if (opts.status && !(TASK_STATUSES as readonly string[]).includes(opts.status)) throw new CliError(`--status must be one of ${TASK_STATUSES.join(', ')}`, 2);
       const query = {
         ...(opts.session && { session_id: await sessionId(app, opts.session) }),
@@ -47,7 +49,7 @@ export function registerTasks(program: Command): void {
     .description('stop a running task (a queued one is cancelled); by id or id prefix')
     .action(async (ref: string, _o: unknown, cmd: Command) => {
       const globals = globalsOf(cmd);
-      const { app } = connect(globals);
+      const { app } = await connect(globals);
       const target = await activeTask(app, ref);
       printObject({ ...((await app.service(tasksPath).patch(target.id, { status: 'stopped' })) as PublicTask) }, globals.json);
     });
@@ -56,7 +58,7 @@ export function registerTasks(program: Command): void {
     .description('cancel a queued task before it runs (refused once it runs: use stop); by id or id prefix')
     .action(async (ref: string, _o: unknown, cmd: Command) => {
       const globals = globalsOf(cmd);
-      const { app } = connect(globals);
+      const { app } = await connect(globals);
       const target = await activeTask(app, ref);
       if (target.status === 'running') throw new CliError(`Task ${target.id} is already running: stop it with agor task stop ${target.id}`);
       printObject({ ...((await app.service(tasksPath).patch(target.id, { status: 'stopped' })) as PublicTask) }, globals.json);

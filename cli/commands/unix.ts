@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { connect, CliError, type GlobalOptions } from '../context.js';
+import { connect } from '../client.js';
+import { CliError } from '../errors.js';
+import type { GlobalOptions } from '../context.js';
 import { printObject } from '../output.js';
 import { resolveUser } from '../lookup.js';
 import { usersPath, type PublicUser } from '../../daemon/services/users/users.shared.js';
@@ -39,7 +41,7 @@ export function registerUserUnix(program: Command): void {
     .description('link a user (id or email) to its Unix account agor_<name>, creating the account in insulated/strict mode (admins and owners)')
     .action(async (ref: string, unixName: string, _opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const { app } = connect(globals);
+      const { app } = await connect(globals);
       const target = await resolveUser(app, ref);
       printObject({ ...((await app.service(usersPath).patch(target.id, { unix_username: unixName })) as PublicUser) }, globals.json);
     });
@@ -48,7 +50,7 @@ export function registerUserUnix(program: Command): void {
     .description("remove a user's Unix account link (the account itself is kept; strict mode then refuses its sessions)")
     .action(async (ref: string, _opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const { app } = connect(globals);
+      const { app } = await connect(globals);
       const target = await resolveUser(app, ref);
       printObject({ ...((await app.service(usersPath).patch(target.id, { unix_username: null })) as PublicUser) }, globals.json);
     });
@@ -63,7 +65,8 @@ export function registerAdmin(program: Command): void {
     .option('--prune', 'also remove agor_wt_* groups no worktree of this daemon uses')
     .action(async (opts: { dryRun?: boolean; prune?: boolean }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const report = (await connect(globals).app.service(unixSyncPath).create({ dry_run: Boolean(opts.dryRun), prune: Boolean(opts.prune) })) as SyncReport;
+      const { app } = await connect(globals);
+      const report = (await app.service(unixSyncPath).create({ dry_run: Boolean(opts.dryRun), prune: Boolean(opts.prune) })) as SyncReport;
       printReport(report, globals.json);
       if (report.failed > 0) process.exitCode = 1;
     });

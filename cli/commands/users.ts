@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { connect, CliError, type GlobalOptions } from '../context.js';
+import { connect } from '../client.js';
+import { CliError } from '../errors.js';
+import type { GlobalOptions } from '../context.js';
 import { printObject, printRows } from '../output.js';
 import { resolveUser } from '../lookup.js';
 import { readPassword } from '../secret-input.js';
@@ -24,7 +26,7 @@ export function registerUsers(program: Command): void {
     .option('--unix-name <name>', 'with --unix: the account name instead (agor_[a-z0-9_]{1,24})')
     .action(async (opts: { email: string; name?: string; role: string; passwordStdin?: boolean; unix?: boolean; unixName?: string }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const { app } = connect(globals);
+      const { app } = await connect(globals);
       if (opts.unixName && !opts.unix) throw new CliError('--unix-name needs --unix');
       const unix = opts.unix ? { unix_username: unixNameForCreate(opts.email, opts.unixName) } : {};
       const password = opts.passwordStdin ? await readPassword(true) : generatePassword();
@@ -37,7 +39,8 @@ export function registerUsers(program: Command): void {
     .description('list users')
     .action(async (_opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const page = (await connect(globals).app.service(usersPath).find({ query: { $limit: 1000 } })) as Paginated<PublicUser>;
+      const { app } = await connect(globals);
+      const page = (await app.service(usersPath).find({ query: { $limit: 1000 } })) as Paginated<PublicUser>;
       printRows(page.data as never, COLUMNS, globals.json);
     });
   user
@@ -45,7 +48,7 @@ export function registerUsers(program: Command): void {
     .description('change a user\'s role (user = id or email)')
     .action(async (ref: string, role: string, _opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const { app } = connect(globals);
+      const { app } = await connect(globals);
       const service = app.service(usersPath);
       const target = await resolveUser(app, ref);
       printObject({ ...((await service.patch(target.id, { role })) as PublicUser) }, globals.json);
@@ -56,7 +59,7 @@ export function registerUsers(program: Command): void {
       .description(disabled ? 'disable a user: its sockets close and its tokens and keys stop working' : 'enable a disabled user')
       .action(async (ref: string, _opts: unknown, cmd: Command) => {
         const globals = cmd.optsWithGlobals<GlobalOptions>();
-        const { app } = connect(globals);
+        const { app } = await connect(globals);
         const service = app.service(usersPath);
         const target = await resolveUser(app, ref);
         printObject({ ...((await service.patch(target.id, { disabled })) as PublicUser) }, globals.json);
@@ -68,7 +71,7 @@ export function registerUsers(program: Command): void {
     .option('--password-stdin', 'read "current\\nnew" from stdin')
     .action(async (opts: { passwordStdin?: boolean }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const { app } = connect(globals);
+      const { app } = await connect(globals);
       let oldPassword: string;
       let newPassword: string;
       if (opts.passwordStdin) [oldPassword = '', newPassword = ''] = (await readPassword(true)).split('\n');

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { connect, type GlobalOptions } from '../context.js';
+import { connect } from '../client.js';
+import type { GlobalOptions } from '../context.js';
 import { confirm } from '../confirm.js';
 import { printObject, printRows } from '../output.js';
 import { emailsById, findAll, repoId, resolveUser, resolveWorktree, worktreeId } from '../lookup.js';
@@ -20,7 +21,7 @@ export function registerWorktrees(program: Command): void {
     .option('--others-can <tier>', 'none | view | session | prompt | all', 'session')
     .action(async (repo: string, name: string, opts: { branch?: string; base?: string; othersCan: string }, cmd: Command) => {
       const globals = globalsOf(cmd);
-      const { app } = connect(globals);
+      const { app } = await connect(globals);
       const data = { repo_id: await repoId(app, repo), name, others_can: opts.othersCan, ...(opts.branch && { branch: opts.branch }), ...(opts.base && { base: opts.base }) };
       printObject({ ...((await app.service(worktreesPath).create(data)) as PublicWorktree) }, globals.json);
     });
@@ -30,7 +31,7 @@ export function registerWorktrees(program: Command): void {
     .option('--repo <repo>', 'only this repo (id or name)')
     .action(async (opts: { repo?: string }, cmd: Command) => {
       const globals = globalsOf(cmd);
-      const { app } = connect(globals);
+      const { app } = await connect(globals);
       const query = opts.repo ? { repo_id: await repoId(app, opts.repo) } : {};
       const [worktrees, repos, emails] = await Promise.all([findAll<PublicWorktree>(app, worktreesPath, query), findAll<PublicRepo>(app, reposPath), emailsById(app)]);
       const repoName = new Map(repos.map((r) => [r.id, r.name]));
@@ -42,14 +43,14 @@ export function registerWorktrees(program: Command): void {
     .description('show one worktree (id, repo/name or name)')
     .action(async (ref: string, _o: unknown, cmd: Command) => {
       const globals = globalsOf(cmd);
-      printObject({ ...(await resolveWorktree(connect(globals).app, ref)) }, globals.json);
+      printObject({ ...(await resolveWorktree((await connect(globals)).app, ref)) }, globals.json);
     });
   worktree
     .command('archive <worktree>')
     .description('archive a worktree (tier all)')
     .action(async (ref: string, _o: unknown, cmd: Command) => {
       const globals = globalsOf(cmd);
-      const { app } = connect(globals);
+      const { app } = await connect(globals);
       printObject({ ...((await app.service(worktreesPath).patch(await worktreeId(app, ref), { archived: true })) as PublicWorktree) }, globals.json);
     });
   worktree
@@ -59,7 +60,7 @@ export function registerWorktrees(program: Command): void {
     .option('-y, --yes', 'do not ask for confirmation (needed without a terminal)')
     .action(async (ref: string, opts: { force?: boolean; yes?: boolean }, cmd: Command) => {
       const globals = globalsOf(cmd);
-      const { app } = connect(globals);
+      const { app } = await connect(globals);
       const target = await resolveWorktree(app, ref);
       await confirm(`Delete worktree ${target.name} and its directory ${target.path}?`, opts.yes);
       const removed = await app.service(worktreesPath).remove(target.id, { query: opts.force ? { force: true } : {} });
@@ -73,7 +74,7 @@ export function registerWorktrees(program: Command): void {
     .option('--session-sharing <on|off>', 'dangerously let forks keep running as the parent\'s creator')
     .action(async (ref: string, opts: { othersCan?: string; othersFsAccess?: string; sessionSharing?: string }, cmd: Command) => {
       const globals = globalsOf(cmd);
-      const { app } = connect(globals);
+      const { app } = await connect(globals);
       const data: Record<string, unknown> = {};
       if (opts.othersCan) data.others_can = opts.othersCan;
       if (opts.othersFsAccess) data.others_fs_access = opts.othersFsAccess;
@@ -85,7 +86,7 @@ export function registerWorktrees(program: Command): void {
     .command('list <worktree>')
     .action(async (ref: string, _o: unknown, cmd: Command) => {
       const globals = globalsOf(cmd);
-      const { app } = connect(globals);
+      const { app } = await connect(globals);
       const rows = (await app.service(ownersPathOf(await worktreeId(app, ref))).find({})) as Record<string, unknown>[];
       printRows(rows, ['user_id', 'email', 'name', 'added_at'], globals.json);
     });
@@ -98,7 +99,7 @@ export function registerWorktrees(program: Command): void {
       .description(describe)
       .action(async (ref: string, user: string, _o: unknown, cmd: Command) => {
         const globals = globalsOf(cmd);
-        const { app } = connect(globals);
+        const { app } = await connect(globals);
         const userId = (await resolveUser(app, user)).id;
         const service = app.service(ownersPathOf(await worktreeId(app, ref)));
         const result = verb === 'add' ? await service.create({ user_id: userId }) : await service.remove(userId);
