@@ -50,3 +50,10 @@ export function onReconnected(live: Live, fn: () => void): void {
     fn();
   });
 }
+
+/** Calls `fn` when the session is deleted (its tasks and messages go with it: nothing more will come). */
+export function onSessionRemoved(live: Live, sessionId: string, fn: () => void): void {
+  live.app.service('sessions').on('removed', (s: { id: string }) => {
+    if (s.id === sessionId) fn();
+  });
+}

@@ -2,6 +2,7 @@
 // tasks and output as they happen, until Ctrl-C. Following reads the history over the same
 // Socket.IO connection whose events continue it, so nothing falls between the two.
 import type { GlobalOptions } from './context.js';
+import { CliError } from './errors.js';
 import { Follower } from './follow.js';
 import { LogPrinter } from './log-printer.js';
 import { emailsById, findAll, resolveSession } from './lookup.js';
@@ -30,7 +31,7 @@ export async function sessionLog(globals: GlobalOptions, ref: string, follow: bo
     out.history(tasks, messages, (m) => out.message(m));
     return;
   }
-  const { connectLive } = await import('./live.js');
+  const { connectLive, onSessionRemoved } = await import('./live.js');
   const live = await connectLive(globals);
   const session = await resolveSession(live.app, ref);
   const out = await printer(live.app, globals.json);
@@ -60,6 +61,7 @@ export async function sessionLog(globals: GlobalOptions, ref: string, follow: bo
     },
     lost: fail,
   });
+  onSessionRemoved(live, session.id, () => fail(new CliError(`Session "${session.title || session.id}" was deleted`)));
   try {
     await follower.resync();
     await ended;

@@ -2,7 +2,8 @@
 // as it comes, and ends with an exit code saying how the task ended (exit-codes.ts).
 import readline from 'node:readline';
 import type { GlobalOptions } from './context.js';
-import { connectLive } from './live.js';
+import { connectLive, onSessionRemoved } from './live.js';
+import { CliError } from './errors.js';
 import { Follower } from './follow.js';
 import { LogPrinter } from './log-printer.js';
 import { EXIT } from './exit-codes.js';
@@ -51,6 +52,7 @@ export async function promptAndWait(globals: GlobalOptions, ref: string, prompt:
   const stopSignals = watchSignals(() => taskId, () => settle(EXIT.detached), async () => void (await tasks.patch(taskId!, { status: 'stopped' })));
   try {
     const session = await resolveSession(live.app, ref);
+    onSessionRemoved(live, session.id, () => fail(new CliError(`Session "${session.title || session.id}" was deleted while its task ran`)));
     taskId = ((await tasks.create({ session_id: session.id, prompt })) as PublicTask).id;
     await follower.resync();
     return await ended;

@@ -117,6 +117,23 @@ describe('agor prompt --wait', () => {
     assert.equal(objects.at(-1)?.task?.status, 'completed');
   });
 
+  it('"-" reads the prompt from stdin', async () => {
+    await session('streamer', 'stdin session');
+    const r = await runCli(['prompt', 'stdin session', '-', '--wait'], { env, stdin: 'from a pipe\n' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(lines(r.stdout)[0], 'prompt: from a pipe');
+  });
+
+  it('the session deleted while its task runs: exit 1 with a sentence, not a wait forever', async () => {
+    const s = await session('sleeper', 'deleted while running');
+    const wait = startCli(['prompt', s.id, 'sleep', '--wait'], env);
+    await wait.waitFor(/sleeping in/);
+    await alice.rest.service('sessions').remove(s.id);
+    const r = await wait.exited;
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /agor: Session "deleted while running" was deleted while its task ran\n$/);
+  });
+
   it('a session that does not exist: exit 1, one sentence, no task anywhere', async () => {
     const before = ((await alice.rest.service('tasks').find({ query: { $limit: 0 } })) as { total: number }).total;
     const r = await runCli(['prompt', 'no such session', 'x', '--wait'], env);
@@ -208,6 +225,19 @@ describe('agor session log', () => {
     assert.ok(second > out.indexOf('prompt: before'), 'the new task comes after the history');
     assert.deepEqual(out.slice(second), [`── ${alice.email}: after`, 'prompt: after', 'line 0', 'line 1', 'line 2', 'line 3', 'line 4', '── completed']);
     assert.equal(out.filter((l) => l === 'prompt: before').length, 1, 'history printed once');
+  });
+});
+
+describe('agor session log --follow, when the session goes', () => {
+  it('ends with exit 1 and a sentence once the session is deleted', async () => {
+    const s = await session('streamer', 'short-lived log');
+    assert.equal((await runCli(['prompt', s.id, 'hi', '--wait'], env)).code, 0);
+    const follow = startCli(['session', 'log', s.id, '--follow'], env);
+    await follow.waitFor(/── completed/);
+    await alice.rest.service('sessions').remove(s.id);
+    const r = await follow.exited;
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'agor: Session "short-lived log" was deleted\n');
   });
 });
 
