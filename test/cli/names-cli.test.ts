@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { cleanupTempDirs, makeRepo, ownerActor, quickActor, tempDir, type Actor } from '../helpers/worktree-fixture.js';
-import { runCli } from '../helpers/cli.js';
+import * as pty from 'node-pty';
+import { CLI, runCli } from '../helpers/cli.js';
 import type { PublicRepo } from '../../daemon/services/repos/repos.shared.js';
 import type { PublicWorktree } from '../../daemon/services/worktrees/worktrees.shared.js';
 import type { PublicSession } from '../../daemon/services/sessions/sessions.shared.js';
@@ -135,6 +136,32 @@ describe('what cannot be undone asks first', () => {
     const yes = await runCli(['worktree', 'delete', 'api/doomed', '--yes'], env);
     assert.equal(yes.code, 0, yes.stderr);
     assert.ok(!fs.existsSync(wt.path), 'deleted with --yes');
+  });
+
+  it('on a terminal it asks: "n" keeps the worktree, "y" deletes it', async () => {
+    const wt = await json<PublicWorktree>(['worktree', 'create', 'api', 'asked']);
+    const answer = async (reply: string) => {
+      const term = pty.spawn(process.execPath, [CLI, 'worktree', 'delete', wt.id], { env: { ...env, PATH: process.env.PATH ?? '/usr/bin:/bin' }, cols: 200, rows: 20 });
+      let output = '';
+      let answered = false;
+      term.onData((data) => {
+        output += data;
+        if (!answered && output.includes('[y/N]')) {
+          answered = true;
+          term.write(`${reply}\r`);
+        }
+      });
+      const code = await new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+      return { code, output };
+    };
+    const kept = await answer('n');
+    assert.equal(kept.code, 1);
+    assert.match(kept.output, new RegExp(`Delete worktree asked and its directory ${wt.path}\\? \\[y/N\\]`));
+    assert.match(kept.output, /Cancelled: nothing was changed/);
+    assert.ok(fs.existsSync(wt.path), '"n" kept it');
+    const deleted = await answer('y');
+    assert.equal(deleted.code, 0, deleted.output);
+    assert.ok(!fs.existsSync(wt.path), '"y" deleted it');
   });
 
   it('session delete likewise; archive hides a session from the list', async () => {
