@@ -38,8 +38,10 @@ export class Follower {
     const tasks = live.app.service(tasksPath);
     messages.on('created', (m: PublicMessage) => this.receive({ message: m }));
     for (const event of ['created', 'patched']) tasks.on(event, (t: PublicTask) => this.receive({ task: t }));
-    live.socket.on('disconnect', () => {
+    live.socket.on('disconnect', (reason) => {
       if (this.closed) return; // our own close(): no reconnect to wait for
+      // The daemon itself closed it (account disabled, daemon stopping): socket.io will not reconnect.
+      if (reason === 'io server disconnect') return handlers.lost(new CliError(`The daemon at ${live.url} closed the connection`));
       this.held ??= [];
       this.lostTimer ??= setTimeout(() => handlers.lost(new CliError(`Lost the connection to the daemon at ${live.url} for ${RECONNECT_GRACE_MS / 1000}s`)), RECONNECT_GRACE_MS);
     });

@@ -60,7 +60,11 @@ export class LogPrinter {
     if (line) this.write(line.text, line.answer);
   }
 
-  /** Past tasks with their messages, in order (`deliver` passes each message on, once). */
+  /**
+   * Tasks with their messages, in order (`deliver` passes each message on, once): the history at
+   * the start, and what happened while a follower's connection was down (tasks already opened or
+   * closed are not printed again).
+   */
   history(tasks: PublicTask[], messages: PublicMessage[], deliver: (m: PublicMessage) => void): void {
     const byTask = new Map<string, PublicMessage[]>();
     for (const m of messages) {

@@ -35,7 +35,6 @@ export async function sessionLog(globals: GlobalOptions, ref: string, follow: bo
   const live = await connectLive(globals);
   const session = await resolveSession(live.app, ref);
   const out = await printer(live.app, globals.json);
-  let started = false;
   let fail!: (error: Error) => void;
   const ended = new Promise<void>((resolve, reject) => {
     fail = reject;
@@ -52,12 +51,8 @@ export async function sessionLog(globals: GlobalOptions, ref: string, follow: bo
         findAll<PublicTask>(live.app, tasksPath, { session_id: session.id }),
         findAll<PublicMessage>(live.app, messagesPath, { session_id: session.id }, follower.delivered, MAX_MESSAGES),
       ]);
-      if (!started) out.history(tasks, messages, (m) => follower.deliver(m));
-      else {
-        for (const m of messages) follower.deliver(m);
-        for (const t of tasks) out.task(t);
-      }
-      started = true;
+      // The same pass at the start and after a reconnect: what was printed already is not again.
+      out.history(tasks, messages, (m) => follower.deliver(m));
     },
     lost: fail,
   });

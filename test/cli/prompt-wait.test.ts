@@ -228,6 +228,30 @@ describe('agor session log', () => {
   });
 });
 
+describe('agor session log --follow across a dropped connection', () => {
+  it('reconnects and prints what came meanwhile, once and in order', async () => {
+    const s = await session('streamer', 'dropped');
+    assert.equal((await runCli(['prompt', s.id, 'one', '--wait'], env)).code, 0);
+    const io = (d.app as unknown as { io: { sockets: { sockets: Map<string, { conn: { close(): void } }> } } }).io.sockets.sockets;
+    const earlier = new Set(io.keys());
+    const follow = startCli(['session', 'log', s.id, '--follow'], env);
+    await follow.waitFor(/── completed/);
+    const mine = [...io.entries()].filter(([id]) => !earlier.has(id));
+    assert.equal(mine.length, 1, 'the follower has one connection');
+    mine[0]![1].conn.close(); // a transport drop: the client reconnects by itself
+    const task = (await alice.rest.service('tasks').create({ session_id: s.id, prompt: 'two' })) as PublicTask;
+    await until(async () => ((await alice.rest.service('tasks').get(task.id)) as PublicTask).status === 'completed', 'second task done');
+    await follow.waitFor(/prompt: two[\s\S]*line 4\n── completed\n$/);
+    follow.signal('SIGINT');
+    const r = await follow.exited;
+    assert.equal(r.code, 0, r.stderr);
+    const out = lines(r.stdout).map((l) => l.replace(/^── \S+ /, '── '));
+    const second = out.indexOf(`── ${alice.email}: two`);
+    assert.deepEqual(out.slice(second), [`── ${alice.email}: two`, 'prompt: two', 'line 0', 'line 1', 'line 2', 'line 3', 'line 4', '── completed']);
+    assert.equal(out.filter((l) => l === 'prompt: one').length, 1, 'history not printed again');
+  });
+});
+
 describe('agor session log --follow, when the session goes', () => {
   it('ends with exit 1 and a sentence once the session is deleted', async () => {
     const s = await session('streamer', 'short-lived log');
