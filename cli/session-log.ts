@@ -42,6 +42,7 @@ export async function sessionLog(globals: GlobalOptions, ref: string, follow: bo
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  ended.catch(() => undefined); // it may fail before it is awaited; the await below still sees it
   const follower: Follower = new Follower(live, {
     wants: (e) => ('message' in e ? e.message.session_id : e.task.session_id) === session.id,
     message: (m) => out.message(m),

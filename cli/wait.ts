@@ -21,6 +21,7 @@ export async function promptAndWait(globals: GlobalOptions, ref: string, prompt:
   let settle!: (code: number) => void;
   let fail!: (error: Error) => void;
   const ended = new Promise<number>((resolve, reject) => ([settle, fail] = [resolve, reject]));
+  ended.catch(() => undefined); // it may fail before it is awaited; the await below still sees it
   const printer = new LogPrinter({ json: globals.json, headers: false, split: true, who: (id) => id });
   let finished: PublicTask | undefined;
   const onTask = (t: PublicTask) => {
