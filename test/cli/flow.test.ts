@@ -167,7 +167,7 @@ describe('a new user, from init to daemon stop', () => {
     assert.equal(revoke.code, 0, revoke.stderr);
     const refused = await runCli(['user', 'list'], keyEnv);
     assert.notEqual(refused.code, 0);
-    assert.match(refused.stderr, /NotAuthenticated/);
+    assert.equal(refused.stderr, 'agor: This API key was revoked\n');
     assert.equal(refused.stderr.trim().split('\n').length, 1);
     assert.equal(fs.existsSync(path.join(base, 'key-only')), false, 'a client-only call creates no home');
   });
