@@ -44,7 +44,8 @@ export function remoteAddress() {
  */
 export function requireJsonBodies() {
   return async (ctx: Context, next: Next) => {
-    if (ctx.request.is('application/json', '+json') === false) {
+    const hasBody = Boolean(ctx.get('transfer-encoding')) || (ctx.request.length ?? 0) > 0;
+    if (hasBody && !ctx.request.is('application/json', '+json')) {
       const type = ctx.request.type || 'none';
       throw new UnsupportedMediaType(`Request bodies must be JSON (Content-Type: application/json); this one is ${JSON.stringify(type.slice(0, 100))}`);
     }

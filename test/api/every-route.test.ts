@@ -19,7 +19,7 @@ import {
   type Transport,
 } from '../helpers/worktree-fixture.js';
 import { errorHandler } from '../../daemon/http/errors.js';
-import { healthRoute, refuseQueryTokens, remoteAddress } from '../../daemon/http/middleware.js';
+import { healthRoute, refuseQueryTokens, remoteAddress, requireJsonBodies } from '../../daemon/http/middleware.js';
 import { webUi } from '../../daemon/http/static-ui.js';
 import type { PublicWorktree } from '../../daemon/services/worktrees/worktrees.shared.js';
 
@@ -188,6 +188,7 @@ function middlewareClasses(): MiddlewareClass[] {
     },
     { name: 'refuse tokens in query strings', sample: () => refuseQueryTokens(), routes: [] },
     { name: 'remote address for services', sample: () => remoteAddress(), routes: [] },
+    { name: 'JSON bodies only (415)', sample: () => requireJsonBodies(), routes: [] },
     { name: 'body parser', sample: () => bodyParser(), routes: [] },
     { name: 'Feathers parseAuthentication', sample: () => restAuthentication, routes: [] },
     { name: 'Feathers REST service router', sample: () => restServices, routes: 'services' },
