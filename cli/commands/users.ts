@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { connect } from '../client.js';
 import { CliError } from '../errors.js';
 import type { GlobalOptions } from '../context.js';
+import { saveToken } from '../context.js';
 import { printObject, printRows } from '../output.js';
 import { resolveUser } from '../lookup.js';
 import { readPassword } from '../secret-input.js';
@@ -71,7 +72,7 @@ export function registerUsers(program: Command): void {
     .option('--password-stdin', 'read "current\\nnew" from stdin')
     .action(async (opts: { passwordStdin?: boolean }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const { app } = await connect(globals);
+      const { app, url, runtime } = await connect(globals);
       let oldPassword: string;
       let newPassword: string;
       if (opts.passwordStdin) [oldPassword = '', newPassword = ''] = (await readPassword(true)).split('\n');
@@ -79,7 +80,9 @@ export function registerUsers(program: Command): void {
         oldPassword = await readPassword(false, 'Current password: ');
         newPassword = await readPassword(false, 'New password: ');
       }
-      await app.service(usersPath).patch('me', { password: newPassword, old_password: oldPassword });
-      console.log('Password changed');
+      const result = (await app.service(usersPath).patch('me', { password: newPassword, old_password: oldPassword })) as { accessToken?: string };
+      // The change ended every login made with the old password, this one's token included: keep the fresh one.
+      if (result.accessToken) saveToken(runtime, { url, accessToken: result.accessToken });
+      console.log('Password changed; your other logins were signed out');
     });
 }

@@ -9,10 +9,15 @@ import { LoginLimiter } from './login-limiter.js';
 /** One address may fail this many times more than one account before it is refused. */
 const ADDRESS_FACTOR = 5;
 
-/** Tokens minted for an API-key login (a socket) name the key, so revoking it ends them too. */
-class AgorAuthenticationService extends AuthenticationService {
+/**
+ * Tokens minted for an API-key login (a socket) name the key, so revoking it ends them too. Every
+ * token records when it was issued to the millisecond (iat_ms): a password change ends the tokens
+ * issued before it, and the token handed to the changing client right after must not fall in the
+ * same second as the change.
+ */
+export class AgorAuthenticationService extends AuthenticationService {
   override async getPayload(authResult: AuthenticationResult, params: Params) {
-    const payload = await super.getPayload(authResult, params);
+    const payload = { ...(await super.getPayload(authResult, params)), iat_ms: Date.now() };
     return authResult.apiKey ? { ...payload, akid: authResult.apiKey.id } : payload;
   }
 

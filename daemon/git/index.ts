@@ -5,5 +5,5 @@ export { validateRefName, validateWorktreeName, WORKTREE_NAME_PATTERN } from './
 export { locateRepository, listWorktreeRecords, type WorktreeRecord } from './location.js';
 export { worktreeLayout, type WorktreeLayout } from './worktree-layout.js';
 export { removeTreeNoFollow } from './tree-removal.js';
-export { cloneRepo, inspectRepo, listBranches, classifyCloneSource, type CloneOptions, type RepoInfo } from './repos.js';
+export { cloneRepo, inspectRepo, listBranches, classifyCloneSource, cloneSourceProtocol, type CloneOptions, type RepoInfo } from './repos.js';
 export { addWorktree, removeWorktree, worktreeIsDirty, worktreeChanges, type AddWorktreeOptions, type AddedWorktree, type TreeRemover } from './worktrees.js';

@@ -301,7 +301,8 @@ function userHooks(app: Application, sync: UnixSync): void {
   });
 }
 
-const unixSyncSchema = z.strictObject({ dry_run: z.boolean().default(false), prune: z.boolean().default(false) });
+// dry_run has no default: a call that does not say it wants changes (an empty or unreadable body) changes nothing.
+const unixSyncSchema = z.strictObject({ dry_run: z.boolean({ error: '"dry_run" is required: true to only report, false to apply the changes' }), prune: z.boolean().default(false) });
 
 /** POST /unix-sync {dry_run, prune}: `agor admin sync-unix`. Admins and owners only. */
 export class UnixSyncService {
@@ -310,7 +311,7 @@ export class UnixSyncService {
   async create(data: unknown, params: Params): Promise<SyncReport> {
     const subject = subjectOf(params);
     if (!atLeast(subject.role, 'admin')) throw new Forbidden('Only admins and owners reconcile Unix groups (agor admin sync-unix)');
-    const { dry_run, prune } = parseInput(unixSyncSchema, data ?? {});
+    const { dry_run, prune } = parseInput(unixSyncSchema, data);
     const report = await unixSyncOf(this.app).reconcile({ dryRun: dry_run, prune });
     if (!dry_run && report.actions.length > 0) {
       await recordSecurityEvent(this.app, {

@@ -118,6 +118,8 @@ function expectedOutcome(action: Action, s: Situation): Expected {
   const seesContents = s.isOwner || rank(tier) >= rank('view');
   const seesTarget = row.target === 'record' ? seesContents || isAdmin : seesContents;
   if (!seesTarget) return row.list ? 'omitted' : 'NotFound'; // "none makes the worktree invisible"
+  // "viewer role: effective tier capped at view — ownership included"
+  if (s.role === 'viewer' && row.needs !== 'view') return 'Forbidden';
   if (s.isOwner) return 'ok'; // "Owners have every action"
   if (isAdmin && (row.readsRecord || row.breakGlass)) return 'ok';
   if (row.needs === 'owner') return 'Forbidden';
@@ -191,8 +193,8 @@ interface Group extends Situation {
 async function makeGroup(w: World, role: Role, isOwner: boolean, tier: Tier): Promise<Group> {
   const subject = w.subjects[role];
   const wt = await createWorktree(w.creator, w.repoId, { others_can: 'all', coOwners: isOwner ? [subject.id] : [] });
-  // A viewer cannot start sessions; its own session can only predate a demotion.
-  const own = role === 'viewer' && !isOwner ? await insertSession(w.d, wt.id, subject.id) : await createSession(subject, wt.id);
+  // A viewer (owner or not) cannot start sessions; its own session can only predate a demotion.
+  const own = role === 'viewer' ? await insertSession(w.d, wt.id, subject.id) : await createSession(subject, wt.id);
   const other = await createSession(w.creator, wt.id);
   const otherTask = await createTask(w.creator, other.id);
   const message = await appendMessage(w.d, otherTask.id);
@@ -461,6 +463,11 @@ describe('the spec table itself', () => {
     assert.equal(expectedOutcome('patch worktree', at('member', false, 'none', false)), 'ok');
     assert.equal(expectedOutcome('delete worktree', at('member', false, 'none', false)), 'Forbidden');
     assert.equal(expectedOutcome('get session', at('viewer', false, 'none', false)), 'ok');
+    // A viewer who owns a worktree sees it and acts on nothing (DESIGN §4, issue 14).
+    assert.equal(expectedOutcome('get session', at('viewer', true, 'none')), 'ok');
+    assert.equal(expectedOutcome('create session', at('viewer', true, 'all')), 'Forbidden');
+    assert.equal(expectedOutcome('delete worktree', at('viewer', true, 'none')), 'Forbidden');
+    assert.equal(expectedOutcome('add another owner', at('viewer', true, 'all', false)), 'Forbidden');
   });
 });
 

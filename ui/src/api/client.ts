@@ -70,6 +70,7 @@ export type ApiClient = Application & {
   authenticate(data: { strategy: string; [key: string]: unknown }): Promise<{ accessToken: string; user: PublicUser }>;
   reAuthenticate(force?: boolean): Promise<{ accessToken: string; user: PublicUser }>;
   logout(): Promise<unknown>;
+  authentication: { setAccessToken(token: string): Promise<unknown> };
 };
 
 /** One Feathers client over one Socket.IO connection to the daemon that served this page. */
