@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import { hashPassword } from '../../auth/passwords.js';
 import { Conflict, Forbidden, NotFound } from '@feathersjs/errors';
 import type { Id, Paginated, Params } from '@feathersjs/feathers';
 import type { Database } from '../../db/database.js';
@@ -38,7 +38,7 @@ export class UsersService {
       id: crypto.randomUUID(),
       email: data.email,
       name: data.name ?? '',
-      password: await bcrypt.hash(data.password, BCRYPT_ROUNDS),
+      password: await hashPassword(data.password, BCRYPT_ROUNDS),
       role: data.role,
       disabled: false,
       unix_username: data.unix_username ?? null,
@@ -59,7 +59,7 @@ export class UsersService {
   async patch(id: Id, data: UserPatch, _params?: Params): Promise<PublicUser> {
     const { old_password: _ignored, password, ...fields } = data;
     const changes: Partial<UserRow> = { ...fields, updated_at: nowIso() };
-    if (password !== undefined) changes.password = await bcrypt.hash(password, BCRYPT_ROUNDS);
+    if (password !== undefined) changes.password = await hashPassword(password, BCRYPT_ROUNDS);
     if (data.disabled === true) changes.sessions_revoked_at = changes.updated_at!;
     await this.db.transaction(async (trx) => {
       const before = await trx<UserRow>('users').where('id', String(id)).first();
