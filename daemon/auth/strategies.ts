@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import bcrypt from 'bcryptjs';
+import { comparePassword } from './passwords.js';
 import { AuthenticationBaseStrategy, JWTStrategy, type AuthenticationRequest, type AuthenticationResult } from '@feathersjs/authentication';
 import { NotAuthenticated, TooManyRequests } from '@feathersjs/errors';
 import type { Params } from '@feathersjs/feathers';
@@ -110,7 +110,7 @@ export class AgorLocalStrategy extends AuthenticationBaseStrategy {
     const wait = Math.max(this.limits.account.retryAfter([account]), this.limits.address.retryAfter([address]));
     if (wait > 0) throw tooMany(wait);
     const row = email ? await this.db<UserRow>('users').where('email', email).first() : undefined;
-    const matches = await bcrypt.compare(password, row?.password ?? DUMMY_HASH);
+    const matches = await comparePassword(password, row?.password ?? DUMMY_HASH);
     if (!row || !matches) {
       this.limits.account.recordFailure([account]);
       this.limits.address.recordFailure([address]);

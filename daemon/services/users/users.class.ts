@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import { hashPassword } from '../../auth/passwords.js';
 import { Conflict, Forbidden, NotFound } from '@feathersjs/errors';
 import type { Id, Paginated, Params } from '@feathersjs/feathers';
 import type { Database } from '../../db/database.js';
@@ -38,7 +38,7 @@ export class UsersService {
       id: crypto.randomUUID(),
       email: data.email,
       name: data.name ?? '',
-      password: await bcrypt.hash(data.password, BCRYPT_ROUNDS),
+      password: await hashPassword(data.password, BCRYPT_ROUNDS),
       role: data.role,
       disabled: false,
       unix_username: data.unix_username ?? null,
@@ -60,7 +60,7 @@ export class UsersService {
     const { old_password: _ignored, password, ...fields } = data;
     const changes: Partial<UserRow> = { ...fields, updated_at: nowIso() };
     if (password !== undefined) {
-      changes.password = await bcrypt.hash(password, BCRYPT_ROUNDS);
+      changes.password = await hashPassword(password, BCRYPT_ROUNDS);
       changes.password_changed_at = changes.updated_at!;
     }
     if (data.disabled === true) changes.sessions_revoked_at = changes.updated_at!;

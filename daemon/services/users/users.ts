@@ -1,4 +1,4 @@
-import bcrypt from 'bcryptjs';
+import { comparePassword } from '../../auth/passwords.js';
 import { Forbidden, NotAuthenticated } from '@feathersjs/errors';
 import type { Application, HookContext } from '../../declarations.js';
 import type { Paginated } from '@feathersjs/feathers';
@@ -39,7 +39,7 @@ async function authorizePatch(context: HookContext<UsersService>): Promise<void>
     const forbidden = Object.keys(data).filter((k) => !SELF_FIELDS.has(k));
     if (forbidden.length) throw new Forbidden(`You cannot change your own ${forbidden.join(', ')}; ask another admin or owner`);
     if (data.password !== undefined) {
-      if (!data.old_password || !(await bcrypt.compare(data.old_password, target.password))) {
+      if (!data.old_password || !(await comparePassword(data.old_password, target.password))) {
         throw new Forbidden('To change your password, give your current password as old_password');
       }
     }
