@@ -107,7 +107,7 @@ unixSuite('unix suite: accounts agor-priv accepts, tightening that never fails o
     } finally {
       fs.chownSync(wt.path, daemonUid, fs.lstatSync(wt.path).gid);
     }
-    const report = await rig.owner.call('POST', 'unix-sync', {});
+    const report = await rig.owner.call('POST', 'unix-sync', { dry_run: false });
     assert.equal(report.failed, 0, JSON.stringify(report.actions.filter((a: any) => a.status === 'failed')));
     assert.equal(othersBits(wt.path), 0);
     // The matching non-tightening: a loosening that fails is undone as before.

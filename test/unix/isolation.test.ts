@@ -388,12 +388,12 @@ unixSuite('unix isolation, end to end (real sudo, agor-priv, accounts and modes)
       const dry = await rig.owner.call('POST', 'unix-sync', { dry_run: true });
       assert.ok(dry.actions.some((a: any) => a.action === 'set-group-members' && a.target === S.unix_group && a.status === 'planned'));
       assert.deepEqual(members(S.unix_group), [alice.unix!]);
-      const run = await rig.owner.call('POST', 'unix-sync', {});
+      const run = await rig.owner.call('POST', 'unix-sync', { dry_run: false });
       assert.equal(run.failed, 0, JSON.stringify(run.actions));
       assert.deepEqual(members(S.unix_group), [alice.unix!, bob.unix!].sort());
       const again = await rig.owner.call('POST', 'unix-sync', { dry_run: true });
       assert.deepEqual(again.actions.filter((a: any) => a.action === 'set-group-members' || a.action === 'ensure-group' || a.action === 'ensure-user'), []);
-      assert.match(await status(alice.api.call('POST', 'unix-sync', {})), /^403/);
+      assert.match(await status(alice.api.call('POST', 'unix-sync', { dry_run: false })), /^403/);
     });
 
     it('when the OS cannot follow a change, the call fails with the reason and the change is undone', async () => {
