@@ -3,13 +3,13 @@
 // for the mode's identity. Its output goes to the one Socket.IO connection that opened it, emitted
 // on that socket directly: never through a channel, so no other connection can ever receive it.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import * as pty from 'node-pty';
 import type { RealTimeConnection } from '@feathersjs/feathers';
 import type { Socket } from 'socket.io';
 import type { Application } from '../declarations.js';
 import type { ExecutionIdentity } from '../unix/identity.js';
 import { recordSecurityEvent } from '../audit/security-event.js';
+import { sessionMembers } from '../executor/proc.js';
 
 export const TERMINAL_TERM = 'xterm-256color';
 /** Events the opening socket receives (Feathers client: service('terminals').on('output' | 'exit')). */
@@ -63,29 +63,6 @@ export function describeIdentity(identity: ExecutionIdentity): string {
   if (identity.kind === 'daemon') return 'daemon user (simple mode)';
   if (identity.kind === 'insulated') return `${identity.user} (group ${identity.group})`;
   return identity.user;
-}
-
-/** Linux: every process whose session is `sid` (the PTY's shell leads its own session, node-pty setsid()s it). */
-function sessionMembers(sid: number): number[] {
-  const pids: number[] = [];
-  let entries: string[];
-  try {
-    entries = fs.readdirSync('/proc');
-  } catch {
-    return pids;
-  }
-  for (const name of entries) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      // pid (comm) state ppid pgrp session ...: comm may hold spaces and parentheses.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[3]) === sid) pids.push(Number(name));
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return pids;
 }
 
 /** Gathers output chunks into events (see BATCH_MS); flush() sends what is pending now. */
@@ -252,7 +229,7 @@ export class TerminalManager {
     terminal.pty.resize(cols, rows);
   }
 
-  /** Signals the shell's whole session (simple mode); through sudo, sudo itself relays. */
+  /** Signals the shell's whole session (simple mode; node-pty setsid()s the shell, so its pid is the session id); through sudo, sudo itself relays. */
   private sweep(terminal: Terminal, signal: NodeJS.Signals): void {
     if (terminal.identity.kind === 'daemon') {
       signalQuietly(-terminal.pid, signal);

@@ -21,6 +21,7 @@ import {
   task,
   types,
 } from './support.js';
+import { processesWith } from '../helpers/proc.js';
 
 const KEY = 'sk-openai-fake-test-key-0123456789';
 const TIMEOUT = { timeout: 180_000 };
@@ -29,19 +30,6 @@ const OPTIONS = { max_retries: 0 };
 
 /** Codex warns (as a non-fatal error item) that it has no metadata for an unknown model. */
 const significant = (messages: AgentMessage[]) => messages.filter((m) => !(m.type === 'error' && m.content.fatal === false));
-
-function processesWith(marker: string): number[] {
-  const found: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker)) found.push(Number(entry));
-    } catch {
-      /* gone */
-    }
-  }
-  return found;
-}
 
 after(cleanupTempDirs);
 

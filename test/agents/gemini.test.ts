@@ -20,24 +20,12 @@ import {
   task,
   types,
 } from './support.js';
+import { processesWith } from '../helpers/proc.js';
 
 const KEY = 'gemini-fake-test-key-0123456789';
 const TIMEOUT = { timeout: 180_000 };
 const MODEL = 'gemini-fake';
 const OPTIONS = { max_retries: 0 };
-
-function processesWith(marker: string): number[] {
-  const found: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker)) found.push(Number(entry));
-    } catch {
-      /* gone */
-    }
-  }
-  return found;
-}
 
 after(cleanupTempDirs);
 
