@@ -10,11 +10,11 @@ import type { Application } from '../declarations.js';
 import type { ExecutionIdentity } from '../unix/identity.js';
 import { recordSecurityEvent } from '../audit/security-event.js';
 import { sessionMembers } from '../executor/proc.js';
+import { terminalWireEvent, type TerminalEventData } from '../services/terminals/terminals.shared.js';
 
 export const TERMINAL_TERM = 'xterm-256color';
-/** Events the opening socket receives (Feathers client: service('terminals').on('output' | 'exit')). */
-export const OUTPUT_EVENT = 'terminals output';
-export const EXIT_EVENT = 'terminals exit';
+const OUTPUT_EVENT = terminalWireEvent('output');
+const EXIT_EVENT = terminalWireEvent('exit');
 /**
  * Output batching: a small chunk with nothing pending (an echoed keystroke, a prompt) goes out at
  * once; a full PTY read (~4 KiB: a large `cat` is running) starts a batch that gathers chunks for up
@@ -177,7 +177,7 @@ export class TerminalManager {
     const conn = (args.socket as unknown as { conn?: EngineConnection }).conn;
     const output = outputBatcher((data) => {
       if (!terminal.socket.connected) return;
-      terminal.socket.emit(OUTPUT_EVENT, { id, data });
+      terminal.socket.emit(OUTPUT_EVENT, { id, data } satisfies TerminalEventData['output']);
       if (!terminal.paused && conn && (conn.writeBuffer?.length ?? 0) >= MAX_BACKLOG_EVENTS) {
         terminal.paused = true;
         proc.pause();
@@ -191,7 +191,7 @@ export class TerminalManager {
       this.terminals.delete(id);
       // The shell is gone; anything it left in its session goes too.
       this.sweep(terminal, 'SIGKILL');
-      if (terminal.socket.connected) terminal.socket.emit(EXIT_EVENT, { id, code: exitCode, signal: signal ?? null });
+      if (terminal.socket.connected) terminal.socket.emit(EXIT_EVENT, { id, code: exitCode, signal: signal ?? null } satisfies TerminalEventData['exit']);
       // Resolved once recorded, so shutdown never closes the database under the audit write.
       void this.audit(terminal, 'terminal.closed', { reason: terminal.closeReason ?? 'the shell exited', exit_code: exitCode, signal: signal ?? null }).finally(() =>
         resolveExit({ code: exitCode, signal }),

@@ -9,6 +9,7 @@ import { cleanupTempDirs, createWorktree, outcome, ownerActor, quickActor, regis
 import type { PublicWorktree } from '../../daemon/services/worktrees/worktrees.shared.js';
 import { terminalsOf } from '../../daemon/terminal/manager.js';
 import { alive } from '../helpers/proc.js';
+import { terminalWireEvent } from '../../daemon/services/terminals/terminals.shared.js';
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>]/g;
@@ -35,10 +36,10 @@ class Term {
     readonly sock: SocketClient,
     readonly id: string,
   ) {
-    sock.socket.on('terminals output', (e: { id: string; data: string }) => {
+    sock.socket.on(terminalWireEvent('output'), (e: { id: string; data: string }) => {
       if (e.id === id) this.raw += e.data;
     });
-    sock.socket.on('terminals exit', (e: { id: string; code: number }) => {
+    sock.socket.on(terminalWireEvent('exit'), (e: { id: string; code: number }) => {
       if (e.id === id) this.exit = { code: e.code };
     });
   }
@@ -224,7 +225,7 @@ describe('terminals', () => {
     let ys = 0;
     let tail = '';
     let done = false;
-    sock.socket.on('terminals output', (e: { id: string; data: string }) => {
+    sock.socket.on(terminalWireEvent('output'), (e: { id: string; data: string }) => {
       if (e.id !== t.id || done) return;
       for (let i = e.data.indexOf('\x01'); i >= 0; i = e.data.indexOf('\x01', i + 1)) ys += 1;
       // The marker may straddle two events, or share one with the long prompt after it.

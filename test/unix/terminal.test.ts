@@ -14,6 +14,7 @@ import { isAlive, processTree, unixSuite, type UnixFixture } from './fixture.js'
 import { Rig, type Person as RestPerson } from './rig.js';
 import { groupsOf, processesOf } from '../helpers/proc.js';
 import { outcome } from '../helpers/worktree-fixture.js';
+import { terminalWireEvent } from '../../daemon/services/terminals/terminals.shared.js';
 
 const socketioClient = socketioClientModule as unknown as typeof socketioClientModule.default;
 const authClient = authClientModule as unknown as typeof authClientModule.default;
@@ -70,10 +71,10 @@ class Term {
     readonly id: string,
     readonly runsAs: string,
   ) {
-    client.socket.on('terminals output', (e: { id: string; data: string }) => {
+    client.socket.on(terminalWireEvent('output'), (e: { id: string; data: string }) => {
       if (e.id === id) this.raw += e.data;
     });
-    client.socket.on('terminals exit', (e: { id: string; code: number }) => {
+    client.socket.on(terminalWireEvent('exit'), (e: { id: string; code: number }) => {
       if (e.id === id) this.exit = { code: e.code };
     });
   }
