@@ -178,7 +178,11 @@ describe('terminals', () => {
       await mine.type('echo BOB-$((2*21))\r');
       await mine.waitText(/BOB-42/);
       await terminals(bob.socket).remove(mine.id);
-      await new Promise((r) => setTimeout(r, 200));
+      // Barriers: the shell reads its input in order, so once a later command's output is back, an
+      // earlier HIJACK would have echoed; and the sockets have everything published before the marker.
+      await t.type('echo BARRIER-$((40+2))\r');
+      await t.waitText(/BARRIER-42/);
+      await d.barrier([bob.socket, otherTab]);
       assert.ok(!t.text.includes('HIJACK'), 'nothing another socket sent reached the shell');
       assert.ok(!t.text.includes('BOB-42'));
       const leaked = bob.socket.events.slice(bobEventsBefore).filter((e) => JSON.stringify(e.args).includes(t.id) || JSON.stringify(e.args).includes('SECRET-1337'));
