@@ -50,10 +50,21 @@ export function allProcesses(): ProcInfo[] {
  */
 export function processTree(root: number, first: (p: ProcInfo) => boolean = () => true): ProcInfo[] {
   const children = new Map<number, ProcInfo[]>();
-  for (const p of allProcesses()) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
+  for (const p of allProcesses()) {
+    const siblings = children.get(p.ppid);
+    if (siblings) siblings.push(p);
+    else children.set(p.ppid, [p]);
+  }
   const out = (children.get(root) ?? []).filter(first);
-  // `out` grows while it is walked: each process's children are appended after it.
-  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i]!.pid) ?? []));
+  // `out` grows while it is walked: each process's children are appended after it. The files are
+  // read one by one, so a pid reused meanwhile could close a loop: each pid is taken once.
+  const seen = new Set([root, ...out.map((p) => p.pid)]);
+  for (let i = 0; i < out.length; i++) {
+    for (const child of children.get(out[i]!.pid) ?? []) {
+      if (!seen.has(child.pid)) out.push(child);
+      seen.add(child.pid);
+    }
+  }
   return out;
 }
 
