@@ -277,20 +277,20 @@ async function restCall(path: string, method: string, call: Call, token?: string
   return body.name!;
 }
 
-const NO_ANSWER = 'no answer';
-
-/**
- * One raw Socket.IO emit with the argument layout Feathers expects. A method no service exposes is
- * answered MethodNotAllowed (and runs nothing); NO_ANSWER is what silence would look like.
- */
-function socketCall(sock: SocketClient, path: string, method: string, call: Call, { waitMs = 5000, silenceOk = false } = {}): Promise<Outcome> {
+/** One raw Socket.IO emit with the argument layout Feathers expects; `answer` gets its outcome if it is answered. */
+function emitCall(sock: SocketClient, path: string, method: string, call: Call, answer: (outcome: Outcome) => void): void {
   const layout = (defaultServiceArguments as Record<string, string[]>)[method] ?? ['data', 'params'];
   const args = layout.map((arg) => (arg === 'id' ? call.id : arg === 'data' ? (call.data ?? {}) : { ...(call.query ?? {}) }));
+  sock.socket.emit(method, concretePath(path, call.route), ...args, (error: { name?: string } | null) => answer(error ? (error.name ?? JSON.stringify(error)) : 'ok'));
+}
+
+/** A call over Socket.IO that must be answered. */
+function socketCall(sock: SocketClient, path: string, method: string, call: Call, waitMs = 5000): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => (silenceOk ? resolve(NO_ANSWER) : reject(new Error(`${method} ${path}: no answer over Socket.IO`))), waitMs);
-    sock.socket.emit(method, concretePath(path, call.route), ...args, (error: { name?: string } | null) => {
+    const timer = setTimeout(() => reject(new Error(`${method} ${path}: no answer over Socket.IO`)), waitMs);
+    emitCall(sock, path, method, call, (outcome) => {
       clearTimeout(timer);
-      resolve(error ? (error.name ?? JSON.stringify(error)) : 'ok');
+      resolve(outcome);
     });
   });
 }
@@ -383,7 +383,7 @@ describe('calls without credentials and with a viewer\'s', () => {
           // Over Socket.IO: MethodNotAllowed too, whether or not another service has that method
           // (silence would leave the caller waiting for its timeout).
           const sock = who === 'viewer' ? viewerSocket : anonymousSocket;
-          calls.push(socketCall(sock, path, method, call, { waitMs: 1500, silenceOk: true }).then((actual) => check('socket', actual, 'MethodNotAllowed')));
+          calls.push(socketCall(sock, path, method, call).then((actual) => check('socket', actual, 'MethodNotAllowed')));
         }
       }
     }

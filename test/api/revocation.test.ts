@@ -11,6 +11,7 @@ import type { PublicMessage } from '../../daemon/services/messages/messages.shar
 import type { PublicWorktree } from '../../daemon/services/worktrees/worktrees.shared.js';
 import { alive } from '../helpers/proc.js';
 import { nodeAgent, until } from '../runner/support.js';
+import { terminalWireEvent } from '../../daemon/services/terminals/terminals.shared.js';
 
 const AGENTS = {
   // Prints its pid, then runs until stopped.
@@ -51,7 +52,7 @@ async function openTerminal(actor: Actor, wt: PublicWorktree): Promise<{ id: str
   const service = actor.socket.app.service('terminals') as unknown as { create(data: unknown): Promise<{ id: string }> };
   const { id } = await service.create({ worktree_id: wt.id, cols: 80, rows: 24 });
   let exited = false;
-  actor.socket.socket.on('terminals exit', (e: { id: string }) => {
+  actor.socket.socket.on(terminalWireEvent('exit'), (e: { id: string }) => {
     if (e.id === id) exited = true;
   });
   return { id, exited: () => exited };

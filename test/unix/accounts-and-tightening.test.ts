@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { unixSuite } from './fixture.js';
 import { Rig, until, type Person } from './rig.js';
-import { processesOf } from '../helpers/proc.js';
+import { groupsOf, processesOf } from '../helpers/proc.js';
 
 const AGENTS = { sleeper: { type: 'command', command: [process.execPath, '-e', `console.log(String(process.pid));setInterval(()=>{},1000)`] } };
 
@@ -28,16 +28,6 @@ async function failure(promise: Promise<unknown>): Promise<{ status: number; mes
 }
 
 const othersBits = (p: string) => fs.lstatSync(p).mode & 0o7;
-
-/** Supplementary groups of a live process (from /proc/<pid>/status), or [] when it is gone. */
-function groupsOf(pid: number): number[] {
-  try {
-    const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('Groups:')) ?? '';
-    return line.slice('Groups:'.length).trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
 
 unixSuite('unix suite: accounts agor-priv accepts, tightening that never fails open, revocation of running tasks (strict)', (fx) => {
   const rig = new Rig(fx, 'strict', { tag: 'acct', stopGraceSeconds: 2, config: { agents: AGENTS } });

@@ -18,6 +18,7 @@ import { stringify } from 'yaml';
 import { readGroups, readUsers } from '../../daemon/unix/os-state.js';
 import { acquireUnixSuiteLock } from '../helpers/unix-suite-lock.js';
 import { alive, processesOf } from '../helpers/proc.js';
+import { processTree as descendants } from '../../daemon/executor/proc.js';
 import { PrivateMounts } from './namespace.js';
 
 export const ROOT = packageRoot();
@@ -348,28 +349,9 @@ export class DaemonHarness {
   }
 }
 
-/** Pids of `pid` and all its descendants (from /proc). */
+/** Pids of `pid` and all its live descendants. */
 export function processTree(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(entry));
-      children.set(ppid, list);
-    } catch {
-      /* gone */
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    out.push(p);
-    for (const c of children.get(p) ?? []) walk(c);
-  };
-  walk(pid);
-  return out;
+  return [pid, ...descendants(pid).map((p) => p.pid)];
 }
 
 /** Running (not a zombie). */

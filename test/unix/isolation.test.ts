@@ -9,6 +9,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { stringify } from 'yaml';
 import { DaemonHarness, isAlive, processTree, ROOT, unixSuite, type UnixFixture } from './fixture.js';
+import { cmdline } from '../helpers/proc.js';
 import { readGroups } from '../../daemon/unix/os-state.js';
 import { worktreeGroupName } from '../../daemon/unix/names.js';
 
@@ -484,13 +485,7 @@ async function waitGone(pids: number[], ms = 8000): Promise<void> {
     const alive = pids.filter(isAlive);
     if (alive.length === 0) return;
     if (Date.now() > deadline) {
-      const shown = alive.map((p) => {
-        try {
-          return `${p}:${fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ')}`;
-        } catch {
-          return String(p);
-        }
-      });
+      const shown = alive.map((p) => `${p}:${cmdline(p)}`);
       assert.fail(`still running after ${ms} ms: ${shown.join('; ')}`);
     }
     await new Promise((r) => setTimeout(r, 100));

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import * as pty from 'node-pty';
 import { acquireUnixSuiteLock } from '../helpers/unix-suite-lock.js';
 import { PrivateMounts } from './namespace.js';
+import { procStat, processesWith } from '../../daemon/executor/proc.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const INSTALL = path.join(REPO, 'scripts/install-unix-isolation.sh');
@@ -198,21 +199,6 @@ async function waitFor(predicate: () => boolean, what: string, timeoutMs = 10_00
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/** pids whose command line contains `needle`. */
-function processesWith(needle: string): number[] {
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(entry)) continue;
-    try {
-      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmd.includes(needle) && Number(entry) !== process.pid) pids.push(Number(entry));
-    } catch {
-      /* gone */
-    }
-  }
-  return pids;
 }
 
 function parseEnv(text: string): Map<string, string> {
@@ -593,7 +579,7 @@ if (prerequisite !== null) {
         const code = await p.exit;
         if (expected !== null) assert.equal(code, expected, p.stderr());
         await waitFor(() => processesWith(`sleep ${marker}`).length === 0, `the child to end after SIG${signal} (pid ${sleeper})`, 5000);
-        await waitFor(() => processesWith(`exec --mode insulated --group ${G1}`).every((pid) => fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')), 'agor-priv to exit', 5000);
+        await waitFor(() => processesWith(`exec --mode insulated --group ${G1}`).every((pid) => procStat(pid) === null), 'agor-priv to exit', 5000);
         p.child.stdin!.destroy();
       }
       // Exit status of an ordinary exit passes through sudo.
@@ -653,8 +639,7 @@ if (prerequisite !== null) {
         assert.match(out, /jobs=2/);
         // A job in a process group of its own, in the terminal's session.
         const job = processesWith(`sleep ${mark}1`)[0]!;
-        const stat = fs.readFileSync(`/proc/${job}/stat`, 'utf8').slice(fs.readFileSync(`/proc/${job}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
-        assert.equal(Number(stat[2]), job, 'the job leads its own process group');
+        assert.equal(procStat(job)?.pgrp, job, 'the job leads its own process group');
         term.write('exit\r');
         assert.equal(await exited, 0, out);
         assert.deepEqual([processesWith(`sleep ${mark}1`), processesWith(`sleep ${mark}2`)], [[], []], 'the jobs ended with the shell');

@@ -18,6 +18,8 @@ import type {
   PublicUser,
   PublicUserSecret,
   PublicWorktree,
+  TerminalEvent,
+  TerminalEventData,
   TerminalOpened,
   WorktreeOwner,
   WorktreeAccess,
@@ -43,8 +45,8 @@ export interface TerminalsService {
   remove(id: string): Promise<unknown>;
   input(data: { id: string; data: string }): Promise<unknown>;
   resize(data: { id: string; cols: number; rows: number }): Promise<unknown>;
-  on(event: 'output' | 'exit', listener: (data: { id: string; data?: string; code?: number | null; signal?: string | null }) => void): void;
-  off(event: 'output' | 'exit', listener: (data: never) => void): void;
+  on<E extends TerminalEvent>(event: E, listener: (data: TerminalEventData[E]) => void): void;
+  off<E extends TerminalEvent>(event: E, listener: (data: TerminalEventData[E]) => void): void;
 }
 
 export interface ApiServices {
