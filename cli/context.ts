@@ -1,12 +1,8 @@
 import fs from 'node:fs';
-import { feathers } from '@feathersjs/feathers';
-import restModule from '@feathersjs/rest-client';
-
-// The CommonJS module is the function itself; under NodeNext its typings see a namespace.
-const rest = restModule as unknown as typeof restModule.default;
 import { loadRuntime, type Runtime } from '../daemon/config/load.js';
 import { writePrivateFile } from '../daemon/config/home.js';
 import { readRunning } from '../daemon/pidfile.js';
+import { CliError } from './errors.js';
 
 /** Global options every command accepts. */
 export interface GlobalOptions {
@@ -15,15 +11,7 @@ export interface GlobalOptions {
   json?: boolean;
 }
 
-/** An error to print as one line on stderr, with its exit code. */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
-}
+export { CliError };
 
 export function runtimeOf(opts: GlobalOptions, { allowMissingConfig = false } = {}): Runtime {
   return loadRuntime({ configFlag: opts.config, allowMissingConfig });
@@ -59,18 +47,11 @@ function storedToken(runtime: Runtime): StoredToken | null {
   }
 }
 
-/** A Feathers REST client authenticated as the CLI's user (AGOR_API_KEY, else the `agor login` token). */
-export function connect(opts: GlobalOptions) {
+/** Where the daemon is and the CLI user's credential (AGOR_API_KEY, else the `agor login` token). */
+export function credentials(opts: GlobalOptions): { url: string; token: string; runtime: Runtime } {
   const runtime = runtimeOf(opts);
   const url = daemonUrl(opts, runtime);
   const token = process.env.AGOR_API_KEY ?? storedToken(runtime)?.accessToken;
   if (!token) throw new CliError('Not logged in: run `agor login` (or set AGOR_API_KEY)');
-  const headers = { Authorization: `Bearer ${token}` };
-  const app = feathers().configure(rest(url).fetch(globalThis.fetch, { headers }));
-  return { app, url, runtime };
-}
-
-/** The anonymous client, for logging in. */
-export function anonymousClient(url: string) {
-  return feathers().configure(rest(url).fetch(globalThis.fetch));
+  return { url, token, runtime };
 }

@@ -1,36 +1,8 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { FeathersError } from '@feathersjs/errors';
-import { CliError } from './context.js';
-import { ConfigError } from '../daemon/config/load.js';
+import { describeError } from './errors.js';
+import { COMMANDS, commandOf } from './command-table.js';
 import { VERSION } from '../daemon/version.js';
-import { registerInit } from './commands/init.js';
-import { registerDaemon } from './commands/daemon.js';
-import { registerLogin } from './commands/login.js';
-import { registerUsers } from './commands/users.js';
-import { registerApiKeys } from './commands/apikeys.js';
-import { registerAudit } from './commands/audit.js';
-import { registerSecrets } from './commands/secrets.js';
-import { registerConfig } from './commands/config.js';
-import { registerRepos, registerWorktrees } from './commands/worktrees.js';
-import { registerSessions } from './commands/sessions.js';
-import { registerUnix } from './commands/unix.js';
-import { registerDoctor } from './commands/doctor.js';
-import { registerApprovals } from './commands/approvals.js';
-
-/** One line on stderr a person can act on, and a non-zero exit code. */
-function describe(error: unknown): { message: string; code: number } {
-  if (error instanceof CliError) return { message: error.message, code: error.exitCode };
-  if (error instanceof ConfigError) return { message: error.message, code: 2 };
-  if (error instanceof FeathersError || (error as { className?: string })?.className) {
-    const e = error as FeathersError;
-    return { message: `${e.name}: ${e.message}`, code: 1 };
-  }
-  const cause = (error as { cause?: { code?: string } })?.cause;
-  // undici reports every network failure as "fetch failed", and the Feathers REST client drops its (non-enumerable) cause.
-  if (cause?.code === 'ECONNREFUSED' || (error as Error)?.message === 'fetch failed') return { message: 'Cannot reach the daemon: is it running? (agor daemon start)', code: 1 };
-  return { message: (error as Error)?.message ?? String(error), code: 1 };
-}
 
 const program = new Command('agor')
   .description('agor: run AI coding agents in git worktrees on a shared dev box, safely')
@@ -41,26 +13,14 @@ const program = new Command('agor')
   .showHelpAfterError()
   .exitOverride();
 
-registerInit(program);
-registerDaemon(program);
-registerLogin(program);
-registerUsers(program);
-registerApiKeys(program);
-registerAudit(program);
-registerSecrets(program);
-registerConfig(program);
-registerRepos(program);
-registerWorktrees(program);
-registerSessions(program);
-registerUnix(program);
-registerDoctor(program);
-registerApprovals(program);
-
 try {
+  // Only the command being run is loaded; the others are listed by name for --help.
+  for (const register of (await commandOf(process.argv.slice(2))?.load()) ?? []) register(program);
+  for (const { name, description } of COMMANDS) if (!program.commands.some((c) => c.name() === name)) program.command(name).description(description);
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode);
-  const { message, code } = describe(error);
+  const { message, code } = describeError(error);
   console.error(`agor: ${message.split('\n').join('\n  ')}`);
   process.exit(code);
 }

@@ -1,4 +1,4 @@
-import { CliError } from './context.js';
+import { CliError } from './errors.js';
 
 /** Reads all of stdin (for --password-stdin and piped secrets); strips one trailing newline. */
 export async function readStdin(): Promise<string> {

@@ -7,7 +7,9 @@ import type { Database } from './db/database.js';
 import type { Runtime } from './config/load.js';
 import { errorHandler } from './http/errors.js';
 import { logResponseError, webUi } from './http/static-ui.js';
-import { healthRoute, queryCarriesToken, QUERY_TOKEN_MESSAGE, refuseQueryTokens, remoteAddress } from './http/middleware.js';
+import { healthRoute, queryCarriesToken, QUERY_TOKEN_MESSAGE, refuseQueryTokens, remoteAddress, requireJsonBodies } from './http/middleware.js';
+import { answerUnknownMethods } from './http/socket-methods.js';
+import { guardExternalCall } from './services/call-guard.js';
 import { configureAuthentication } from './auth/authentication.js';
 import { requireAuthentication } from './auth/hooks.js';
 import { auditDenials } from './audit/denials.js';
@@ -24,6 +26,7 @@ function configureSockets(io: SocketServer): void {
     (socket as unknown as { feathers: Record<string, unknown> }).feathers.ip = socket.handshake.address;
     next();
   });
+  io.on('connection', answerUnknownMethods);
 }
 
 /** Assembles the daemon: transports, authentication, services, channels. Does not listen. */
@@ -40,11 +43,12 @@ export function createApp(runtime: Runtime, db: Database): Application {
   app.use(webUi());
   app.on('error', logResponseError);
   app.use(remoteAddress());
+  app.use(requireJsonBodies());
   app.use(bodyParser({ jsonLimit: BODY_LIMIT_BYTES, formLimit: BODY_LIMIT_BYTES, textLimit: BODY_LIMIT_BYTES, urlencoded: false, text: false }));
   app.configure(rest());
   app.configure(socketio({ maxHttpBufferSize: BODY_LIMIT_BYTES, serveClient: false }, configureSockets));
 
-  app.hooks({ around: { all: [auditDenials, requireAuthentication] } });
+  app.hooks({ around: { all: [guardExternalCall, auditDenials, requireAuthentication] } });
   configureServices(app);
   configureAuthentication(app);
   configureChannels(app);

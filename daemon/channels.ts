@@ -20,7 +20,8 @@ const WORKTREE_PREFIX = 'worktrees/';
 export const userChannel = (id: string) => `users/${id}`;
 export const worktreeChannel = (id: string) => `${WORKTREE_PREFIX}${id}`;
 
-type Connection = RealTimeConnection & { user?: PublicUser };
+/** `apiKeyId`: the API key the connection authenticated with, if any (its revocation ends it). */
+export type Connection = RealTimeConnection & { user?: PublicUser; apiKeyId?: string };
 
 /** Worktree ids `user` may view: the same SQL scope list queries use. */
 async function visibleWorktreeIds(app: Application, user: PublicUser): Promise<Set<string>> {
@@ -42,17 +43,38 @@ async function joinChannels(app: Application, connection: Connection, user: Publ
   for (const id of visible) app.channel(worktreeChannel(id)).join(connection);
 }
 
+/** Takes a connection out of every channel (app.channel() with no names throws). */
+function leaveAll(app: Application, connection: Connection): void {
+  if (app.channels.length > 0) app.channel(app.channels).leave(connection);
+}
+
 /** Re-evaluates a user's live connections after its role changed. */
 export async function refreshUserChannels(app: Application, user: PublicUser): Promise<void> {
-  for (const connection of [...app.channel(userChannel(user.id)).connections]) await joinChannels(app, connection, user);
+  const connections = (app.channel(userChannel(user.id)).connections as Connection[]).filter((c) => c.user?.id === user.id);
+  for (const connection of connections) await joinChannels(app, connection, user);
+}
+
+/**
+ * Ends the signed-in connections that `match`: each leaves every channel at once (no event of this
+ * instant reaches it) and its socket is closed; its calls were already refused by the credential check.
+ */
+export function endConnections(app: Application, match: (connection: Connection) => boolean): number {
+  const ended = (app.channel(AUTHENTICATED).connections as Connection[]).filter(match);
+  for (const connection of ended) {
+    leaveAll(app, connection);
+    app.emit('disconnect', connection);
+  }
+  return ended.length;
 }
 
 /** Disconnects every socket of a user (disabled or removed). */
 export function revokeUserConnections(app: Application, userId: string): void {
-  for (const connection of [...app.channel(userChannel(userId)).connections]) {
-    app.channel(app.channels).leave(connection);
-    app.emit('disconnect', connection);
-  }
+  endConnections(app, (c) => c.user?.id === userId);
+}
+
+/** Disconnects the sockets that authenticated with an API key that was just revoked. */
+export function revokeApiKeyConnections(app: Application, apiKeyId: string): void {
+  endConnections(app, (c) => c.apiKeyId === apiKeyId);
 }
 
 /**
@@ -95,13 +117,17 @@ const reevaluateAfter = (idOf: (ctx: HookContext) => string | undefined) => asyn
 const app = (ctx: HookContext) => ctx.app as Application;
 
 export function configureChannels(app: Application): void {
-  app.on('login', (authResult: { user?: PublicUser }, { connection }: { connection?: Connection }) => {
-    if (connection && authResult.user) joinChannels(app, connection, authResult.user).catch((e) => console.error('[channels]', e));
+  // A (re-)authentication replaces the connection's identity: it leaves every channel of the previous
+  // one at once, before joining the new identity's, so nothing of the first user reaches the second.
+  app.on('login', (authResult: { user?: PublicUser; apiKey?: { id: string } }, { connection }: { connection?: Connection }) => {
+    if (!connection || !authResult.user) return;
+    leaveAll(app, connection);
+    connection.apiKeyId = authResult.apiKey?.id;
+    joinChannels(app, connection, authResult.user).catch((e) => console.error('[channels]', e));
   });
-  // Feathers' own logout listener may already have emptied every channel, and app.channel() with
-  // no names throws, which would fail the logout itself.
+  // Feathers' own logout listener may already have emptied every channel.
   app.on('logout', (_authResult: unknown, { connection }: { connection?: Connection }) => {
-    if (connection && app.channels.length > 0) app.channel(app.channels).leave(connection);
+    if (connection) leaveAll(app, connection);
   });
 
   // Membership follows permission changes before the change's own event goes out.
@@ -117,7 +143,11 @@ export function configureChannels(app: Application): void {
 
   const inWorktree = (data: unknown) => app.channel(worktreeChannel((data as { worktree_id: string }).worktree_id));
   app.publish(() => undefined);
-  app.service('users').publish((user) => [app.channel(ADMINS), app.channel(userChannel((user as PublicUser).id))]);
+  // A fresh access token (own password change) is for the answer only, never for an event.
+  app.service('users').publish((user) => {
+    const { accessToken: _token, ...data } = user as PublicUser & { accessToken?: string };
+    return [app.channel(ADMINS).send(data), app.channel(userChannel(data.id)).send(data)];
+  });
   // The key itself is shown once, in the create response; events never carry it.
   app.service('api-keys').publish((data) => {
     const { key: _key, ...withoutKey } = data as PublicApiKey;

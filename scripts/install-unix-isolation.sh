@@ -4,6 +4,8 @@
 #   - root-owned copies of agor-priv (launcher + bundle), of the executor bundle and of the agent
 #     SDKs with their native CLIs (the executor's run-time node_modules) in /usr/local/libexec/agor/;
 #   - /etc/agor/priv.yaml (agor-priv's configuration, root 0644);
+#   - /etc/agor/accounts/ (the registry of the accounts agor-priv created; accounts an earlier
+#     agor-priv made are registered when they are exactly what it makes);
 #   - worktrees_root (owned by the daemon user, 0711);
 #   - /etc/sudoers.d/agor (0440), checked with visudo first.
 # Run as root after `npm run build`. Re-running is safe; --uninstall removes what this installed
@@ -21,6 +23,7 @@ SUDOERS_DEST=/etc/sudoers.d/agor
 MIN_UID=1000
 MARK_DAEMON="agor daemon"
 MARK_EXECUTOR="agor executor"
+MARK_PERSON="agor user" # GECOS agor-priv ensure-user gives the accounts it creates
 # The packages the executor bundle imports at run time (the externals of scripts/build-bundles.mjs).
 EXECUTOR_PACKAGES="@anthropic-ai/claude-agent-sdk @openai/codex-sdk @google/gemini-cli"
 
@@ -154,6 +157,7 @@ uninstall() {
   fi
   if [ -d "$LIBEXEC" ]; then rm -rf -- "$LIBEXEC"; say "removed $LIBEXEC"; fi
   if [ -f "$PRIV_YAML" ]; then rm -f -- "$PRIV_YAML"; say "removed $PRIV_YAML"; fi
+  if [ -d "$ETC_DIR/accounts" ]; then rm -rf -- "$ETC_DIR/accounts"; say "removed $ETC_DIR/accounts (the accounts stay; a new install registers them again)"; fi
   rm -f -- "$STATE"
   rmdir "$ETC_DIR" 2>/dev/null && say "removed $ETC_DIR" || true
 
@@ -368,4 +372,17 @@ rc=$?
 set -e
 [ "$rc" = 64 ] || die "smoke test failed: \`sudo -n $LIBEXEC/agor-priv\` as $DAEMON_USER exited $rc: $out"
 say "smoke test: $DAEMON_USER reaches agor-priv through sudo (it answered a usage error, as expected)"
+
+# The registry of the accounts agor-priv created (/etc/agor/accounts/<name>). Accounts an earlier
+# agor-priv made before the registry existed are registered now by agor-priv's own rule (ensure-user
+# adopts an account only if it is exactly what it creates: GECOS "agor user", a primary group of its
+# own, a member of the users group and of no group but agor's); any other is reported and stays
+# unusable for agor until an administrator fixes or removes it.
+install -d -o root -g root -m 0755 "$ETC_DIR/accounts"
+while IFS=: read -r name _ uid _ gecos _; do
+  case "$name" in agor_wt_*) continue ;; agor_*) ;; *) continue ;; esac
+  [ "$gecos" = "$MARK_PERSON" ] && [ "$uid" -ge "$MIN_UID" ] && [ ! -e "$ETC_DIR/accounts/$name" ] || continue
+  if out=$("$LIBEXEC/agor-priv" ensure-user --user "$name" 2>&1); then say "registered $name, an account an earlier agor-priv created"
+  else say "did not register $name: $out"; fi
+done < <(getent passwd)
 say "done"

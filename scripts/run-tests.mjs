@@ -23,5 +23,14 @@ if (files.length === 0) {
   console.error('run-tests: no test files found (did the build run?)');
   process.exit(1);
 }
+// The programs the daemon starts are esbuild bundles, not tsc output: without them the runner, agent,
+// terminal and unix suites fail far from the cause (a spawn ENOENT, an executor that never answers).
+const BUNDLES = ['dist/executor/agor-executor.mjs', 'dist/priv/agor-priv.mjs'];
+const missing = BUNDLES.filter((f) => !fs.existsSync(f));
+const missingNote = () =>
+  console.error(`run-tests: MISSING BUNDLES ${missing.join(', ')}: tests that start an executor or agor-priv fail without them; build them with \`node scripts/build-bundles.mjs\` (or \`npm run build\`)`);
+if (missing.length > 0) missingNote();
 const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+// Said again at the end, where a reader of the failures looks.
+if (missing.length > 0 && result.status !== 0) missingNote();
 process.exit(result.status ?? 1);

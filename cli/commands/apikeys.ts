@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import type { Paginated } from '@feathersjs/feathers';
-import { connect, type GlobalOptions } from '../context.js';
+import { connect } from '../client.js';
+import { CliError } from '../errors.js';
+import type { GlobalOptions } from '../context.js';
 import { printObject, printRows } from '../output.js';
-import { apiKeysPath, type PublicApiKey } from '../../daemon/services/api-keys/api-keys.shared.js';
+import { apiKeysPath, DEFAULT_API_KEY_EXPIRY_DAYS, type PublicApiKey } from '../../daemon/services/api-keys/api-keys.shared.js';
 
 export function registerApiKeys(program: Command): void {
   const apikey = program.command('apikey').description('your API keys (Authorization: Bearer <key>)');
@@ -11,12 +13,15 @@ export function registerApiKeys(program: Command): void {
     .description('create a key; it is shown once')
     .requiredOption('--name <name>', 'what the key is for')
     .option('--scope <scope>', 'full | read', 'full')
-    .option('--expires-in-days <n>', 'days until it expires', (v) => Number.parseInt(v, 10))
-    .action(async (opts: { name: string; scope: string; expiresInDays?: number }, cmd: Command) => {
+    .option('--expires-in-days <n>', `days until it expires, or "never" (default: ${DEFAULT_API_KEY_EXPIRY_DAYS}, as in the web UI)`, String(DEFAULT_API_KEY_EXPIRY_DAYS))
+    .action(async (opts: { name: string; scope: string; expiresInDays: string }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const created = (await connect(globals)
-        .app.service(apiKeysPath)
-        .create({ name: opts.name, scope: opts.scope, ...(opts.expiresInDays !== undefined && { expires_in_days: opts.expiresInDays }) })) as PublicApiKey;
+      const days = opts.expiresInDays === 'never' ? undefined : Number(opts.expiresInDays);
+      if (days !== undefined && !Number.isInteger(days)) throw new CliError('--expires-in-days must be a whole number of days or "never"', 2);
+      const { app } = await connect(globals);
+      const created = (await app
+        .service(apiKeysPath)
+        .create({ name: opts.name, scope: opts.scope, ...(days !== undefined && { expires_in_days: days }) })) as PublicApiKey;
       printObject({ ...created }, globals.json);
       if (!globals.json) console.error('The key is shown once: store it now.');
     });
@@ -25,7 +30,8 @@ export function registerApiKeys(program: Command): void {
     .description('list your keys (never the keys themselves)')
     .action(async (_opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const page = (await connect(globals).app.service(apiKeysPath).find({ query: { $limit: 1000 } })) as Paginated<PublicApiKey>;
+      const { app } = await connect(globals);
+      const page = (await app.service(apiKeysPath).find({ query: { $limit: 1000 } })) as Paginated<PublicApiKey>;
       printRows(page.data as never, ['id', 'name', 'prefix', 'scope', 'expires_at', 'revoked_at', 'last_used_at'], globals.json);
     });
   apikey
@@ -33,6 +39,7 @@ export function registerApiKeys(program: Command): void {
     .description('revoke a key: it stops working at once')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      printObject({ ...((await connect(globals).app.service(apiKeysPath).remove(id)) as PublicApiKey) }, globals.json);
+      const { app } = await connect(globals);
+      printObject({ ...((await app.service(apiKeysPath).remove(id)) as PublicApiKey) }, globals.json);
     });
 }

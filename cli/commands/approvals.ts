@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Paginated } from '@feathersjs/feathers';
-import { connect, type GlobalOptions } from '../context.js';
+import { connect } from '../client.js';
+import type { GlobalOptions } from '../context.js';
 import { printObject, printRows } from '../output.js';
 import { approvalsPath, type PublicApproval } from '../../daemon/services/approvals/approvals.shared.js';
 
@@ -27,7 +28,7 @@ export function registerApprovals(program: Command): void {
     .action(async (opts: { session?: string; all?: boolean }, cmd: Command) => {
       const globals = globalsOf(cmd);
       const query = { $limit: 1000, ...(opts.all ? {} : { answerable: true }), ...(opts.session && { session_id: opts.session }) };
-      const page = (await connect(globals).app.service(approvalsPath).find({ query })) as Paginated<PublicApproval>;
+      const page = (await (await connect(globals)).app.service(approvalsPath).find({ query })) as Paginated<PublicApproval>;
       if (globals.json) return printRows(page.data as never, [], true);
       printRows(page.data.map((a) => ({ ...a, what: approvalSummary(a) })) as never, ['id', 'status', 'tool', 'what', 'session_id', 'created_at'], false);
     });
@@ -39,7 +40,7 @@ export function registerApprovals(program: Command): void {
     .action(async (id: string, opts: { forSession?: boolean; prefix?: string }, cmd: Command) => {
       const globals = globalsOf(cmd);
       const data = { decision: 'allow', scope: opts.forSession ? 'session' : 'once', ...(opts.prefix && { command_prefix: opts.prefix }) };
-      show((await connect(globals).app.service(approvalsPath).patch(id, data)) as PublicApproval, globals.json);
+      show((await (await connect(globals)).app.service(approvalsPath).patch(id, data)) as PublicApproval, globals.json);
     });
   program
     .command('deny <id>')
@@ -48,6 +49,6 @@ export function registerApprovals(program: Command): void {
     .action(async (id: string, opts: { message?: string }, cmd: Command) => {
       const globals = globalsOf(cmd);
       const data = { decision: 'deny', ...(opts.message && { message: opts.message }) };
-      show((await connect(globals).app.service(approvalsPath).patch(id, data)) as PublicApproval, globals.json);
+      show((await (await connect(globals)).app.service(approvalsPath).patch(id, data)) as PublicApproval, globals.json);
     });
 }

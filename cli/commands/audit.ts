@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { Paginated } from '@feathersjs/feathers';
-import { CliError, connect, runtimeOf, type GlobalOptions } from '../context.js';
+import { connect } from '../client.js';
+import { CliError } from '../errors.js';
+import { runtimeOf, type GlobalOptions } from '../context.js';
 import { openDatabase } from '../../daemon/db/database.js';
 import { verifyAuditChain } from '../../daemon/audit/chain.js';
 import { auditPath, type PublicAuditEvent } from '../../daemon/services/audit/audit.shared.js';
@@ -54,7 +56,7 @@ export function registerAudit(program: Command): void {
     .action(async (opts: TailOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       if (!Number.isInteger(opts.lines) || opts.lines < 0 || opts.lines > 1000) throw new CliError('-n must be a number from 0 to 1000', 2);
-      const service = connect(globals).app.service(auditPath);
+      const service = (await connect(globals)).app.service(auditPath);
       const filters = {
         ...(opts.action && { action: opts.action }),
         ...(opts.actor && { actor: opts.actor }),

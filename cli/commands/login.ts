@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import readline from 'node:readline/promises';
-import { anonymousClient, daemonUrl, runtimeOf, saveToken, CliError, type GlobalOptions } from '../context.js';
+import { anonymousClient } from '../client.js';
+import { CliError } from '../errors.js';
+import { daemonUrl, runtimeOf, saveToken, type GlobalOptions } from '../context.js';
 import { readPassword } from '../secret-input.js';
 
 async function askEmail(): Promise<string> {
@@ -25,7 +27,8 @@ export function registerLogin(program: Command): void {
       const url = daemonUrl(globals, runtime);
       const email = opts.email ?? (await askEmail());
       const password = await readPassword(opts.passwordStdin);
-      const result = (await anonymousClient(url).service('authentication').create({ strategy: 'local', email, password })) as {
+      const client = await anonymousClient(url);
+      const result = (await client.service('authentication').create({ strategy: 'local', email, password })) as {
         accessToken: string;
         user: { email: string; role: string };
       };

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { Paginated } from '@feathersjs/feathers';
-import { connect, CliError, runtimeOf, type GlobalOptions } from '../context.js';
+import { connect } from '../client.js';
+import { CliError } from '../errors.js';
+import { runtimeOf, type GlobalOptions } from '../context.js';
 import { printObject, printRows } from '../output.js';
 import { promptHidden, readStdin } from '../secret-input.js';
 import { readRunning } from '../../daemon/pidfile.js';
@@ -71,7 +73,7 @@ export function registerSecrets(program: Command): void {
       if (opts.kind !== undefined && !(SECRET_KINDS as readonly string[]).includes(opts.kind)) {
         throw new CliError(`--kind must be one of ${SECRET_KINDS.join(', ')}`);
       }
-      const service = connect(globals).app.service(userSecretsPath);
+      const service = (await connect(globals)).app.service(userSecretsPath);
       const value = await readValue(name);
       const kind = opts.kind ? { kind: opts.kind } : {};
       let stored: PublicUserSecret;
@@ -89,7 +91,8 @@ export function registerSecrets(program: Command): void {
     .description('list your secrets: names and fingerprints, never values')
     .action(async (_opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const page = (await connect(globals).app.service(userSecretsPath).find({ query: { $limit: 1000 } })) as Paginated<PublicUserSecret>;
+      const { app } = await connect(globals);
+      const page = (await app.service(userSecretsPath).find({ query: { $limit: 1000 } })) as Paginated<PublicUserSecret>;
       printRows(page.data as never, COLUMNS, globals.json);
     });
   secrets
@@ -97,7 +100,8 @@ export function registerSecrets(program: Command): void {
     .description('remove a secret')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const removed = (await connect(globals).app.service(userSecretsPath).remove(name)) as PublicUserSecret;
+      const { app } = await connect(globals);
+      const removed = (await app.service(userSecretsPath).remove(name)) as PublicUserSecret;
       if (globals.json) printObject({ ...removed }, true);
       else console.log(`${removed.name} removed`);
     });

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
-import type { Paginated } from '@feathersjs/feathers';
-import { connect, CliError, type GlobalOptions } from '../context.js';
+import { connect } from '../client.js';
+import { CliError } from '../errors.js';
+import type { GlobalOptions } from '../context.js';
 import { printObject } from '../output.js';
+import { resolveUser } from '../lookup.js';
 import { usersPath, type PublicUser } from '../../daemon/services/users/users.shared.js';
 import { unixSyncPath, type SyncReport } from '../../daemon/unix/unix-sync.shared.js';
 import { unixUsernameFromEmail } from '../../daemon/unix/names.js';
@@ -16,12 +18,6 @@ export function unixNameForCreate(email: string, explicit?: string): string {
   }
 }
 
-async function userByRef(app: ReturnType<typeof connect>['app'], ref: string): Promise<PublicUser> {
-  if (!ref.includes('@')) return (await app.service(usersPath).get(ref)) as PublicUser;
-  const page = (await app.service(usersPath).find({ query: { email: ref } })) as Paginated<PublicUser>;
-  if (!page.data[0]) throw new CliError(`No user with email ${ref}`);
-  return page.data[0];
-}
 
 function printReport(report: SyncReport, json: boolean | undefined): void {
   if (json) {
@@ -36,16 +32,17 @@ function printReport(report: SyncReport, json: boolean | undefined): void {
   for (const note of report.notes) console.log(`note     ${note}`);
 }
 
-export function registerUnix(program: Command): void {
+/** `agor user link-unix|unlink-unix`, added to the `user` command registerUsers made. */
+export function registerUserUnix(program: Command): void {
   const user = program.commands.find((c) => c.name() === 'user');
-  if (!user) throw new Error('registerUnix must run after registerUsers');
+  if (!user) throw new Error('registerUserUnix must run after registerUsers');
   user
     .command('link-unix <user> <unixName>')
     .description('link a user (id or email) to its Unix account agor_<name>, creating the account in insulated/strict mode (admins and owners)')
     .action(async (ref: string, unixName: string, _opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const { app } = connect(globals);
-      const target = await userByRef(app, ref);
+      const { app } = await connect(globals);
+      const target = await resolveUser(app, ref);
       printObject({ ...((await app.service(usersPath).patch(target.id, { unix_username: unixName })) as PublicUser) }, globals.json);
     });
   user
@@ -53,12 +50,14 @@ export function registerUnix(program: Command): void {
     .description("remove a user's Unix account link (the account itself is kept; strict mode then refuses its sessions)")
     .action(async (ref: string, _opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const { app } = connect(globals);
-      const target = await userByRef(app, ref);
+      const { app } = await connect(globals);
+      const target = await resolveUser(app, ref);
       printObject({ ...((await app.service(usersPath).patch(target.id, { unix_username: null })) as PublicUser) }, globals.json);
     });
+}
 
-  const admin = program.commands.find((c) => c.name() === 'admin') ?? program.command('admin').description('administration (admins and owners)');
+export function registerAdmin(program: Command): void {
+  const admin = program.command('admin').description('administration (admins and owners)');
   admin
     .command('sync-unix')
     .description('reconcile Unix groups, memberships and worktree modes with the database (insulated/strict; idempotent)')
@@ -66,7 +65,8 @@ export function registerUnix(program: Command): void {
     .option('--prune', 'also remove agor_wt_* groups no worktree of this daemon uses')
     .action(async (opts: { dryRun?: boolean; prune?: boolean }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const report = (await connect(globals).app.service(unixSyncPath).create({ dry_run: Boolean(opts.dryRun), prune: Boolean(opts.prune) })) as SyncReport;
+      const { app } = await connect(globals);
+      const report = (await app.service(unixSyncPath).create({ dry_run: Boolean(opts.dryRun), prune: Boolean(opts.prune) })) as SyncReport;
       printReport(report, globals.json);
       if (report.failed > 0) process.exitCode = 1;
     });

@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
-import { connect, CliError, type GlobalOptions } from '../context.js';
+import { connect } from '../client.js';
+import { CliError } from '../errors.js';
+import type { GlobalOptions } from '../context.js';
+import { saveToken } from '../context.js';
 import { printObject, printRows } from '../output.js';
+import { resolveUser } from '../lookup.js';
 import { readPassword } from '../secret-input.js';
 import { generatePassword } from '../../daemon/bootstrap/init.js';
 import { usersPath, type PublicUser } from '../../daemon/services/users/users.shared.js';
@@ -9,14 +13,6 @@ import { unixNameForCreate } from './unix.js';
 
 const COLUMNS = ['id', 'email', 'name', 'role', 'disabled', 'unix_username'];
 
-/** Accepts an id or an email. */
-async function resolveUser(service: { find(p: object): Promise<unknown> }, ref: string): Promise<PublicUser> {
-  if (!ref.includes('@')) return { id: ref } as PublicUser;
-  const page = (await service.find({ query: { email: ref } })) as Paginated<PublicUser>;
-  const user = page.data[0];
-  if (!user) throw new CliError(`No user with email ${ref}`);
-  return user;
-}
 
 export function registerUsers(program: Command): void {
   const user = program.command('user').description('manage users (admins and owners)');
@@ -31,7 +27,7 @@ export function registerUsers(program: Command): void {
     .option('--unix-name <name>', 'with --unix: the account name instead (agor_[a-z0-9_]{1,24})')
     .action(async (opts: { email: string; name?: string; role: string; passwordStdin?: boolean; unix?: boolean; unixName?: string }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const { app } = connect(globals);
+      const { app } = await connect(globals);
       if (opts.unixName && !opts.unix) throw new CliError('--unix-name needs --unix');
       const unix = opts.unix ? { unix_username: unixNameForCreate(opts.email, opts.unixName) } : {};
       const password = opts.passwordStdin ? await readPassword(true) : generatePassword();
@@ -44,7 +40,8 @@ export function registerUsers(program: Command): void {
     .description('list users')
     .action(async (_opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const page = (await connect(globals).app.service(usersPath).find({ query: { $limit: 1000 } })) as Paginated<PublicUser>;
+      const { app } = await connect(globals);
+      const page = (await app.service(usersPath).find({ query: { $limit: 1000 } })) as Paginated<PublicUser>;
       printRows(page.data as never, COLUMNS, globals.json);
     });
   user
@@ -52,8 +49,9 @@ export function registerUsers(program: Command): void {
     .description('change a user\'s role (user = id or email)')
     .action(async (ref: string, role: string, _opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const service = connect(globals).app.service(usersPath);
-      const target = await resolveUser(service, ref);
+      const { app } = await connect(globals);
+      const service = app.service(usersPath);
+      const target = await resolveUser(app, ref);
       printObject({ ...((await service.patch(target.id, { role })) as PublicUser) }, globals.json);
     });
   for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
@@ -62,8 +60,9 @@ export function registerUsers(program: Command): void {
       .description(disabled ? 'disable a user: its sockets close and its tokens and keys stop working' : 'enable a disabled user')
       .action(async (ref: string, _opts: unknown, cmd: Command) => {
         const globals = cmd.optsWithGlobals<GlobalOptions>();
-        const service = connect(globals).app.service(usersPath);
-        const target = await resolveUser(service, ref);
+        const { app } = await connect(globals);
+        const service = app.service(usersPath);
+        const target = await resolveUser(app, ref);
         printObject({ ...((await service.patch(target.id, { disabled })) as PublicUser) }, globals.json);
       });
   }
@@ -73,7 +72,7 @@ export function registerUsers(program: Command): void {
     .option('--password-stdin', 'read "current\\nnew" from stdin')
     .action(async (opts: { passwordStdin?: boolean }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const { app } = connect(globals);
+      const { app, url, runtime } = await connect(globals);
       let oldPassword: string;
       let newPassword: string;
       if (opts.passwordStdin) [oldPassword = '', newPassword = ''] = (await readPassword(true)).split('\n');
@@ -81,7 +80,9 @@ export function registerUsers(program: Command): void {
         oldPassword = await readPassword(false, 'Current password: ');
         newPassword = await readPassword(false, 'New password: ');
       }
-      await app.service(usersPath).patch('me', { password: newPassword, old_password: oldPassword });
-      console.log('Password changed');
+      const result = (await app.service(usersPath).patch('me', { password: newPassword, old_password: oldPassword })) as { accessToken?: string };
+      // The change ended every login made with the old password, this one's token included: keep the fresh one.
+      if (result.accessToken) saveToken(runtime, { url, accessToken: result.accessToken });
+      console.log('Password changed; your other logins were signed out');
     });
 }

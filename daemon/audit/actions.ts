@@ -30,6 +30,8 @@ export const AUDIT_ACTIONS = [
   // Unix isolation (daemon/unix): the OS could not follow a change, or sync-unix ran
   'unix.synced',
   'unix.sync_failed',
+  // prepare-worktree left inodes it may not change (hard links, foreign owners, too deep) as they were
+  'unix.tree_left_alone',
   // stored credentials (user_secrets)
   'secret.set',
   'secret.removed',
@@ -38,6 +40,8 @@ export const AUDIT_ACTIONS = [
   // web terminals (daemon/terminal): opened and closed, with the Unix identity the shell ran as
   'terminal.opened',
   'terminal.closed',
+  // a running task stopped because its creator or prompter lost the access it needs (rbac/running.ts)
+  'task.stopped_access_revoked',
   // tool approvals (issue 16): a policy ask, and who answered it (or that nobody did)
   'tool.asked',
   'tool.answered',

@@ -1,5 +1,7 @@
+import crypto, { type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
-import { AuthenticationService, type AuthenticationParams, type AuthenticationResult } from '@feathersjs/authentication';
+import { AuthenticationService, type AuthenticationParams, type AuthenticationResult, type JwtVerifyOptions } from '@feathersjs/authentication';
+import type { Secret, SignOptions } from 'jsonwebtoken';
 import { NotAuthenticated } from '@feathersjs/errors';
 import type { Params } from '@feathersjs/feathers';
 import type { Application } from '../declarations.js';
@@ -9,10 +11,37 @@ import { LoginLimiter } from './login-limiter.js';
 /** One address may fail this many times more than one account before it is refused. */
 const ADDRESS_FACTOR = 5;
 
-/** Tokens minted for an API-key login (a socket) name the key, so revoking it ends them too. */
-class AgorAuthenticationService extends AuthenticationService {
+/**
+ * Tokens minted for an API-key login (a socket) name the key, so revoking it ends them too. Every
+ * token records when it was issued to the millisecond (iat_ms): a password change ends the tokens
+ * issued before it, and the token handed to the changing client right after must not fall in the
+ * same second as the change.
+ */
+export class AgorAuthenticationService extends AuthenticationService {
+  /**
+   * The secret as a key object, built once. Given the string, jsonwebtoken first tries to parse it
+   * as a PEM public key and then wraps it, on every sign and verify (0.6-0.9 ms of each REST request
+   * and socket call, against ~20 µs). Feathers' setup still wants the string in the configuration.
+   * (A plain property: Feathers calls the service through an object derived from it, where a
+   * `#private` field would not be found.)
+   */
+  private secretKey: KeyObject | undefined;
+
+  private key(): KeyObject {
+    this.secretKey ??= crypto.createSecretKey(Buffer.from(this.configuration.secret as string));
+    return this.secretKey;
+  }
+
+  override async createAccessToken(payload: string | Buffer | object, optsOverride?: SignOptions, secretOverride?: Secret) {
+    return super.createAccessToken(payload, optsOverride, secretOverride ?? this.key());
+  }
+
+  override async verifyAccessToken(accessToken: string, optsOverride?: JwtVerifyOptions, secretOverride?: Secret) {
+    return super.verifyAccessToken(accessToken, optsOverride, secretOverride ?? this.key());
+  }
+
   override async getPayload(authResult: AuthenticationResult, params: Params) {
-    const payload = await super.getPayload(authResult, params);
+    const payload = { ...(await super.getPayload(authResult, params)), iat_ms: Date.now() };
     return authResult.apiKey ? { ...payload, akid: authResult.apiKey.id } : payload;
   }
 

@@ -16,7 +16,8 @@ export class LoginLimiter {
     private readonly maxFailures: number,
     private readonly windowMs: number,
     private readonly maxKeys = 10_000,
-    private readonly now: () => number = Date.now,
+    // Read at each call (not Date.now captured once), so a test can move the clock of a running daemon.
+    private readonly now: () => number = () => Date.now(),
   ) {}
 
   /** Seconds until the first blocked key may try again, or 0 when none is blocked. */

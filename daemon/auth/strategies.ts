@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import bcrypt from 'bcryptjs';
+import { comparePassword } from './passwords.js';
 import { AuthenticationBaseStrategy, JWTStrategy, type AuthenticationRequest, type AuthenticationResult } from '@feathersjs/authentication';
 import { NotAuthenticated, TooManyRequests } from '@feathersjs/errors';
 import type { Params } from '@feathersjs/feathers';
@@ -7,7 +7,7 @@ import type { Database } from '../db/database.js';
 import { nowIso } from '../db/database.js';
 import { toPublicUser, type UserRow } from '../services/users/users.schema.js';
 import { hashApiKey, looksLikeApiKey } from './api-key-format.js';
-import { loadActiveApiKey, loadActiveUser } from './principal.js';
+import { issuedAtMsOf, loadActiveApiKey, loadActiveUser } from './principal.js';
 import type { LoginLimiter } from './login-limiter.js';
 import { recordLogin, recordLoginFailure } from '../audit/events.js';
 
@@ -49,7 +49,7 @@ export class AgorJwtStrategy extends JWTStrategy {
     const { accessToken } = authentication;
     if (typeof accessToken !== 'string' || !accessToken) throw new NotAuthenticated('No access token');
     const payload = await this.authentication!.verifyAccessToken(accessToken, params.jwt);
-    const user = await loadActiveUser(this.db, payload.sub, Number(payload.iat) * 1000);
+    const user = await loadActiveUser(this.db, payload.sub, issuedAtMsOf(payload), { viaApiKey: typeof payload.akid === 'string' });
     const result: AuthenticationResult = { accessToken, authentication: { strategy: 'jwt', accessToken, payload }, user };
     if (typeof payload.akid === 'string') {
       const key = await loadActiveApiKey(this.db, { id: payload.akid });
@@ -87,7 +87,7 @@ export class ApiKeyStrategy extends AuthenticationBaseStrategy {
       this.limiter.recordFailure([ipKey]);
       throw error;
     }
-    const user = await loadActiveUser(this.db, key.user_id, Date.parse(key.created_at));
+    const user = await loadActiveUser(this.db, key.user_id, Date.parse(key.created_at), { viaApiKey: true });
     await this.db('api_keys').where('id', key.id).update({ last_used_at: nowIso() });
     return { authentication: { strategy: 'apikey' }, user, apiKey: { id: key.id, scope: key.scope } };
   }
@@ -110,7 +110,7 @@ export class AgorLocalStrategy extends AuthenticationBaseStrategy {
     const wait = Math.max(this.limits.account.retryAfter([account]), this.limits.address.retryAfter([address]));
     if (wait > 0) throw tooMany(wait);
     const row = email ? await this.db<UserRow>('users').where('email', email).first() : undefined;
-    const matches = await bcrypt.compare(password, row?.password ?? DUMMY_HASH);
+    const matches = await comparePassword(password, row?.password ?? DUMMY_HASH);
     if (!row || !matches) {
       this.limits.account.recordFailure([account]);
       this.limits.address.recordFailure([address]);

@@ -4,7 +4,7 @@
 // that whole session: a background job with job control on (`set -m`) sits in a process group of
 // its own but cannot leave the session, and keeps it after its parent died.
 import type { ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
+import { sessionMembers } from './proc.js';
 
 interface Tracked {
   child: ChildProcess;
@@ -22,28 +22,6 @@ export function trackChild(child: ChildProcess, { group }: { group: boolean }): 
     // Its group may outlive it (background grandchildren): keep group entries until killAll.
     if (!group) tracked.delete(entry);
   });
-}
-
-/** Pids in session `sid` other than this process (Linux /proc; empty where there is none). */
-export function sessionMembers(sid: number): number[] {
-  const pids: number[] = [];
-  let entries: string[];
-  try {
-    entries = fs.readdirSync('/proc');
-  } catch {
-    return pids;
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // After "(comm)": state ppid pgrp session ...
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]) === sid) pids.push(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
 }
 
 /** Signals one tracked process (its whole session if it leads one). Never throws. */

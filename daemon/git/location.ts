@@ -3,7 +3,7 @@
 // an admin dir's `commondir`). The result is what runGit pins as GIT_DIR/GIT_COMMON_DIR.
 import fs from 'node:fs';
 import path from 'node:path';
-import { GitError, UnsafeRepositoryError, ValidationError } from './errors.js';
+import { GitError, ValidationError } from './errors.js';
 import { runGit, type GitRepoLocation } from './runner.js';
 
 export function realDirectory(p: string, what: string): string {
@@ -64,36 +64,6 @@ export async function locateRepository(repoPath: string): Promise<GitRepoLocatio
     throw error;
   }
   return location;
-}
-
-/**
- * The linked worktree at `worktreePath` of `repo`, found through the repository's own records
- * (<common>/worktrees/<id>/gitdir), so the worktree's `.git` file is never followed.
- */
-export function locateWorktree(repo: GitRepoLocation, worktreePath: string): GitRepoLocation {
-  const real = realDirectory(worktreePath, 'worktree path');
-  const wanted = new Set([path.join(real, '.git'), path.join(path.resolve(worktreePath), '.git')]);
-  const adminRoot = path.join(repo.commonDir, 'worktrees');
-  const matches: string[] = [];
-  let ids: string[] = [];
-  try {
-    ids = fs.readdirSync(adminRoot);
-  } catch {
-    ids = [];
-  }
-  for (const id of ids) {
-    const admin = path.join(adminRoot, id);
-    if (kind(admin) !== 'dir') continue;
-    const gitdirFile = path.join(admin, 'gitdir');
-    if (kind(gitdirFile) !== 'file') continue;
-    const recorded = fs.readFileSync(gitdirFile, 'utf8').slice(0, 4096).trim();
-    if (wanted.has(path.resolve(recorded))) matches.push(admin);
-  }
-  if (matches.length === 0) throw new ValidationError(`${worktreePath} is not a worktree of the repository ${repo.workTree ?? repo.gitDir}`);
-  if (matches.length > 1) {
-    throw new UnsafeRepositoryError(`Refusing to run git in ${worktreePath}: ${matches.length} worktree records of the repository claim it (${matches.join(', ')}); run "git worktree prune" there`);
-  }
-  return { gitDir: matches[0]!, commonDir: repo.commonDir, workTree: real };
 }
 
 export interface WorktreeRecord {

@@ -82,6 +82,8 @@ async function exercise(fx: Fixture): Promise<Record<string, Outcome>> {
   await step('listBranches', () => listBranches(fx.repo));
   await step('addWorktree new branch', () => addWorktree(fx.repo, wt, { branch: 'new', createBranch: true }));
   await step('addWorktree existing branch', () => addWorktree(fx.repo, path.join(fx.wts, 'ex'), { branch: 'existing', createBranch: false }));
+  // A worktree is its own repository now: the identity it runs as sets its own name there.
+  if (fs.existsSync(wt)) for (const [k, v] of [['user.name', 'Daemon'], ['user.email', 'daemon@example.invalid']]) plainGit(wt, 'config', k!, v!);
   bumpMtimes(wt);
   bumpMtimes(fx.victim);
   await step('worktreeIsDirty', () => worktreeIsDirty(fx.repo, wt));
@@ -461,12 +463,16 @@ describe('who can write the configuration decides whether git runs', () => {
     await refused(fx, /is a symbolic link/);
   });
 
-  it('with extensions.worktreeConfig, refuses a worktree admin dir others can write', async () => {
+  it('with extensions.worktreeConfig, git in a worktree whose admin dir others can write is refused; its changes are still checked, running nothing', async () => {
     const fx = fixture();
     setConfig(fx, 'extensions.worktreeConfig', 'true');
     fs.chmodSync(fx.victimAdmin, 0o777);
-    await assert.rejects(worktreeIsDirty(fx.repo, fx.victim), (e: unknown) => e instanceof UnsafeRepositoryError && /per-worktree config/.test((e as Error).message));
-    assert.equal(await worktreeIsDirty(fx.repo, path.join(fx.victim)).catch(() => 'refused'), 'refused');
+    fs.writeFileSync(path.join(fx.victimAdmin, 'config.worktree'), `[core]\n\tfsmonitor = ${evilProgram(fx.markers, 'worktree-fsmonitor')}\n`);
+    await assert.rejects(runGit(['status'], { cwd: fx.victim }), (e: unknown) => e instanceof UnsafeRepositoryError && /per-worktree config/.test((e as Error).message));
+    // The changes check never reads the worktree's configuration (changes.ts): nothing to refuse.
+    bumpMtimes(fx.victim);
+    assert.equal(await worktreeIsDirty(fx.repo, fx.victim), false);
+    assert.deepEqual(ranPrograms(fx.markers), []);
   });
 
   it('without extensions.worktreeConfig, a worktree admin dir others can write is fine', async () => {

@@ -23,6 +23,19 @@ interface CloneSource {
  * relative paths, anything starting with "-", credentials inside the URL, control characters.
  */
 export function classifyCloneSource(source: string): CloneSource {
+  const protocol = cloneSourceProtocol(source);
+  if (protocol === 'https') return { arg: source, protocol };
+  if (source.startsWith('/')) return { arg: realDirectory(source, 'clone source'), protocol };
+  realDirectory(decodeURIComponent(new URL(source).pathname), 'clone source');
+  return { arg: source, protocol };
+}
+
+/**
+ * The protocol a clone source would use, from its text alone (the file system is not looked at):
+ * 'file' for an absolute path or a file:// URL on this machine, 'https' for an https:// URL. Every
+ * other form is refused here, so this is the one place that decides whether a source is local.
+ */
+export function cloneSourceProtocol(source: string): GitProtocol {
   if (typeof source !== 'string' || source.length === 0) throw new ValidationError('The clone source is empty');
   if (source.length > 4096) throw new ValidationError('The clone source is longer than 4096 characters');
   if (/[\x00-\x1f\x7f]/.test(source)) throw new ValidationError('The clone source contains control characters');
@@ -30,10 +43,7 @@ export function classifyCloneSource(source: string): CloneSource {
   if (/^[A-Za-z0-9][A-Za-z0-9+.-]*::/.test(source)) {
     throw new ValidationError(`The clone source uses the "${source.split('::')[0]}::" remote-helper transport, which the daemon refuses; use an https:// URL, a file:// URL or a local path`);
   }
-  if (source.startsWith('/')) {
-    const real = realDirectory(source, 'clone source');
-    return { arg: real, protocol: 'file' };
-  }
+  if (source.startsWith('/')) return 'file';
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(source)?.[1]?.toLowerCase();
   if (scheme === 'file') {
     let url: URL;
@@ -43,8 +53,7 @@ export function classifyCloneSource(source: string): CloneSource {
       throw new ValidationError(`The clone source ${JSON.stringify(source)} is not a valid file:// URL`);
     }
     if (url.host !== '' && url.host !== 'localhost') throw new ValidationError('A file:// clone source must name a path on this machine (file:///path)');
-    realDirectory(decodeURIComponent(url.pathname), 'clone source');
-    return { arg: source, protocol: 'file' };
+    return 'file';
   }
   if (scheme === 'https') {
     let url: URL;
@@ -56,7 +65,7 @@ export function classifyCloneSource(source: string): CloneSource {
     if (url.username || url.password) {
       throw new ValidationError('The clone URL contains credentials; remove them from the URL (they would be stored in the repository config and shown in process lists)');
     }
-    return { arg: source, protocol: 'https' };
+    return 'https';
   }
   if (scheme) throw new ValidationError(`The clone source uses ${scheme}://, which the daemon refuses; use an https:// URL, a file:// URL or a local path`);
   if (/^[^/]*:/.test(source)) throw new ValidationError(`The clone source ${JSON.stringify(source)} looks like an ssh address (host:path), which the daemon refuses; use an https:// URL`);

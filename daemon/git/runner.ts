@@ -38,7 +38,8 @@
  * 4. Git never discovers a repository by itself: GIT_DIR, GIT_COMMON_DIR and GIT_WORK_TREE are
  *    pinned. A worktree's `.git` file and its admin dir's `commondir` file are writable by whoever
  *    works there, and would otherwise point git at a repository of their making. Worktree
- *    operations locate the admin dir from the main repository (location.ts). A bare
+ *    operations never make a worktree's own metadata git's repository (changes.ts, worktrees.ts; only
+ *    upload-pack, safe in untrusted repositories, serves a viewable worktree's branch as a base). A bare
  *    `runGit(args, { cwd })` asks git where the repository is once (a read-only probe), audits that
  *    repository, and pins it for the command, so the answer cannot change in between. Pinned
  *    GIT_DIR also means git's safe.directory check never applies, and `safe.directory=*` is never
@@ -63,7 +64,7 @@ export interface RunGitOptions {
    * the daemon's private empty directory (so pass absolute paths in `args`).
    */
   cwd: string;
-  /** An already located repository (see locateRepository/locateWorktree): no probe needed. */
+  /** An already located repository (see locateRepository): no probe needed. */
   repo?: GitRepoLocation | null;
   onProgress?: (line: string) => void;
   timeoutMs?: number;

@@ -1,17 +1,30 @@
+// Worktrees: each one is its own repository (a "clone" made by hand), borrowing the mirror's
+// objects read-only through objects/info/alternates. Nothing of the mirror's metadata is written
+// by a worktree's identities, and the daemon never trusts anything a worktree holds: it checks for
+// changes in a private git directory (changes.ts) and deletes by a no-follow descriptor walk
+// (tree-removal.ts, or agor-priv's remove-tree as root).
 import fs from 'node:fs';
 import path from 'node:path';
 import { Conflict } from '@feathersjs/errors';
-import { GitError, ValidationError, WorktreeDirtyError } from './errors.js';
-import { listWorktreeRecords, locateRepository, locateWorktree, realDirectory } from './location.js';
+import { ChangesUnknownError, changesOf } from './changes.js';
+import { GitError, UnsafeRepositoryError, ValidationError, WorktreeDirtyError } from './errors.js';
+import { locateRepository, realDirectory } from './location.js';
 import { validateRefName, validateWorktreeName } from './names.js';
 import { runGit, type GitRepoLocation } from './runner.js';
+import { removeTreeNoFollow } from './tree-removal.js';
+import { worktreeLayout, type WorktreeLayout } from './worktree-layout.js';
 
 export interface AddWorktreeOptions {
   branch: string;
-  /** true: create `branch` from `base` (or HEAD); false: check out the existing `branch`. */
+  /** true: create `branch` from `base` (or HEAD); false: check out the mirror's existing `branch`. */
   createBranch: boolean;
-  /** Commit-ish the new branch starts from; only with createBranch. */
+  /** Commit-ish of the mirror the new branch starts from; only with createBranch. */
   base?: string;
+  /**
+   * Start the new branch from a branch of another worktree (its own repository) instead: the
+   * caller has decided it may be seen. Only with createBranch, and not together with `base`.
+   */
+  baseWorktree?: { path: string; branch: string };
 }
 
 export interface AddedWorktree {
@@ -20,6 +33,9 @@ export interface AddedWorktree {
   /** The commit checked out. */
   head: string;
 }
+
+/** Deletes a worktree's directory; the default walks it in-process (simple mode). */
+export type TreeRemover = (dir: string) => Promise<void>;
 
 function inRepo(repo: GitRepoLocation) {
   return { cwd: repo.workTree ?? repo.gitDir, repo };
@@ -52,42 +68,15 @@ async function branchExists(repo: GitRepoLocation, branch: string): Promise<bool
 }
 
 /**
- * `git worktree add` at `worktreePath` (absolute; its directory must exist, the path itself must
- * not; its last part must be a valid worktree name). With createBranch, a new branch is made from
- * `base` (or HEAD); otherwise the existing branch is checked out. Hooks do not run and the
- * repository's filters are not applied (see runner.ts).
+ * Makes the worktree `worktreePath` (absolute; its directory must exist, the path itself must not;
+ * its last part must be a valid worktree name) as a repository of its own on `branch`, borrowing
+ * the objects of the mirror at `repoPath`. With createBranch, the branch starts at `base` (a commit
+ * of the mirror), at `baseWorktree`'s branch, or at the mirror's HEAD; otherwise at the mirror's
+ * branch of that name. Only that one branch is in the new repository: no other branch of the
+ * mirror, and nothing of any other worktree. Hooks and filters do not run (see runner.ts).
  */
 export async function addWorktree(repoPath: string, worktreePath: string, opts: AddWorktreeOptions): Promise<AddedWorktree> {
-  return oneAtATime(repoPath, () => addWorktreeNow(repoPath, worktreePath, opts));
-}
-
-/**
- * Worktree additions and removals of one repository run one at a time: git reads every worktree's
- * admin directory (<common>/worktrees/<id>) while adding or listing, and fails ("failed to read
- * .../commondir") on one another git process is still making or removing.
- */
-const queues = new Map<string, Promise<unknown>>();
-
-async function oneAtATime<T>(repoPath: string, run: () => Promise<T>): Promise<T> {
-  let key = typeof repoPath === 'string' ? path.resolve(repoPath) : String(repoPath);
-  try {
-    key = fs.realpathSync(key);
-  } catch {
-    // A missing repository fails inside `run`, with its own message.
-  }
-  // The queue's tail never rejects, so one failure does not stop the operations after it.
-  const result = (queues.get(key) ?? Promise.resolve()).then(run);
-  const settled = result.then(
-    () => undefined,
-    () => undefined,
-  );
-  queues.set(key, settled);
-  void settled.then(() => queues.get(key) === settled && queues.delete(key));
-  return result;
-}
-
-async function addWorktreeNow(repoPath: string, worktreePath: string, opts: AddWorktreeOptions): Promise<AddedWorktree> {
-  const { branch, createBranch, base } = opts;
+  const { branch, createBranch, base, baseWorktree } = opts;
   validateRefName(branch);
   if (typeof worktreePath !== 'string' || !path.isAbsolute(worktreePath)) {
     throw new ValidationError(`The worktree path must be an absolute path (got ${JSON.stringify(worktreePath)})`);
@@ -101,87 +90,120 @@ async function addWorktreeNow(repoPath: string, worktreePath: string, opts: AddW
   const target = path.join(parent, name);
   if (exists(target)) throw new Conflict(`${worktreePath} already exists; remove it or pick another worktree name`);
 
-  const repo = await locateRepository(repoPath);
-  const where = repo.workTree ?? repo.gitDir;
-  const has = await branchExists(repo, branch);
-  let head: string;
-  let args: string[];
+  const mirror = await locateRepository(repoPath);
+  const where = mirror.workTree ?? mirror.gitDir;
+  let start: string | null = null;
+  let source: WorktreeLayout | null = null;
   if (createBranch) {
-    if (has) throw new Conflict(`A branch named ${branch} already exists in ${where}; check it out instead, or pick another branch name`);
-    if (base !== undefined) validateBase(base);
-    const start = await resolveCommit(repo, base ?? 'HEAD');
-    if (!start) {
-      throw new ValidationError(
-        base !== undefined ? `Invalid base ${JSON.stringify(base)}: it is not a commit in ${where}` : `The repository ${where} has no commits yet, so a branch cannot start from HEAD; pass a base`,
-      );
+    if (await branchExists(mirror, branch)) throw new Conflict(`A branch named ${branch} already exists in ${where}; check it out instead, or pick another branch name`);
+    if (base !== undefined && baseWorktree) throw new ValidationError('Give a base or a base worktree, not both');
+    if (baseWorktree) {
+      validateRefName(baseWorktree.branch);
+      source = worktreeLayout(mirror, baseWorktree.path);
+    } else {
+      if (base !== undefined) validateBase(base);
+      start = await resolveCommit(mirror, base ?? 'HEAD');
+      if (!start) {
+        throw new ValidationError(
+          base !== undefined ? `Invalid base ${JSON.stringify(base)}: it is not a commit in ${where}` : `The repository ${where} has no commits yet, so a branch cannot start from HEAD; pass a base`,
+        );
+      }
     }
-    head = start;
-    args = ['worktree', 'add', '--no-track', '-b', branch, '--', target, start];
   } else {
-    if (base !== undefined) throw new ValidationError(`A base only applies when creating a new branch; ${branch} already exists`);
-    if (!has) throw new ValidationError(`There is no branch named ${branch} in ${where}; create it instead`);
-    const user = (await listWorktreeRecords(repo)).find((r) => r.branch === branch);
-    if (user) throw new Conflict(`Branch ${branch} is already checked out in ${user.path}; a branch can be checked out in one worktree at a time`);
-    head = (await resolveCommit(repo, `refs/heads/${branch}`))!;
-    args = ['worktree', 'add', '--', target, branch];
+    if (base !== undefined || baseWorktree) throw new ValidationError(`A base only applies when creating a new branch; ${branch} already exists`);
+    if (!(await branchExists(mirror, branch))) throw new ValidationError(`There is no branch named ${branch} in ${where}; create it instead`);
+    start = (await resolveCommit(mirror, `refs/heads/${branch}`))!;
   }
-  await runGit(args, inRepo(repo));
-  return { path: target, branch, head };
+
+  const own: GitRepoLocation = { gitDir: path.join(target, '.git'), commonDir: path.join(target, '.git'), workTree: target };
+  try {
+    // --template=: no sample hooks, no info/exclude from the system's templates.
+    await runGit(['init', '-q', '--template=', `--initial-branch=${branch}`, '--', target], { cwd: parent, repo: null });
+    fs.writeFileSync(path.join(own.gitDir, 'objects', 'info', 'alternates'), `${path.join(mirror.commonDir, 'objects')}\n`);
+    if (source) {
+      // upload-pack serves another worktree's repository: git documents it as safe to run in an
+      // untrusted repository (it runs none of that repository's hooks or configured programs).
+      // Known limit: it also serves objects that repository borrows through its own alternates, so
+      // an identity who knows the id of a commit in a repository only the daemon can read could
+      // point its branch there; ids of other worktrees' commits are never shown to it.
+      const from = source.kind === 'clone' ? source.gitDir : source.commonDir;
+      await runGit(['fetch', '-q', '--no-tags', '--no-write-fetch-head', '--update-head-ok', '--no-recurse-submodules', '--', from, `+refs/heads/${baseWorktree!.branch}:refs/heads/${branch}`], {
+        cwd: target,
+        repo: own,
+        allowProtocols: ['file'],
+      });
+      start = await resolveCommit(own, `refs/heads/${branch}`);
+      if (!start) throw new ValidationError(`The branch ${baseWorktree!.branch} of ${baseWorktree!.path} has no commit to start from`);
+    } else {
+      await runGit(['update-ref', `refs/heads/${branch}`, start!], { cwd: target, repo: own });
+    }
+    await runGit(['reset', '-q', '--hard', start!], { cwd: target, repo: own });
+  } catch (error) {
+    if (exists(target)) await removeTreeNoFollow(target).catch(() => undefined);
+    if (error instanceof GitError && source) throw error.withContext(`Starting ${branch} from the branch ${baseWorktree!.branch} of another worktree`, 400);
+    throw error;
+  }
+  return { path: target, branch, head: start! };
 }
 
-/** Paths `git status` reports as changed, staged or untracked (ignored files excluded). */
-export async function worktreeChanges(worktree: GitRepoLocation): Promise<string[]> {
-  const { stdout } = await runGit(['status', '--porcelain=v1', '-z', '--ignore-submodules=none', '--untracked-files=normal', '--no-renames'], {
-    cwd: worktree.workTree!,
-    repo: worktree,
-  });
-  const fields = stdout.split('\0').filter(Boolean);
-  return fields.map((f) => f.slice(3));
+/** Paths `git status` reports as changed, staged or untracked (ignored files excluded); see changes.ts. */
+export async function worktreeChanges(repoPath: string, worktreePath: string): Promise<string[]> {
+  const mirror = await locateRepository(repoPath);
+  return changesOf(worktreeLayout(mirror, worktreePath), path.join(mirror.commonDir, 'objects'));
 }
 
-/** Whether the worktree has uncommitted changes or untracked files. */
+/** Whether the worktree has uncommitted changes or untracked files (or they cannot be determined). */
 export async function worktreeIsDirty(repoPath: string, worktreePath: string): Promise<boolean> {
-  const repo = await locateRepository(repoPath);
-  return (await worktreeChanges(locateWorktree(repo, worktreePath))).length > 0;
+  try {
+    return (await worktreeChanges(repoPath, worktreePath)).length > 0;
+  } catch (error) {
+    if (error instanceof ChangesUnknownError) return true;
+    throw error;
+  }
 }
 
 /**
- * `git worktree remove`. Without `force`, refuses (WorktreeDirtyError, 409) when the worktree has
- * uncommitted changes or untracked files, and (Conflict) when it is locked.
- *
- * The dirty check is ours, run with the metadata pinned from the main repository: git's own check
- * runs `git status` with GIT_DIR=<worktree>/.git, a file whoever works there can point anywhere.
- * So git is always called with --force, after our check.
+ * Deletes the worktree. Without `force`, refuses (WorktreeDirtyError, 409) when it has uncommitted
+ * changes or untracked files, or when they cannot be determined. The directory is deleted by
+ * `removeTree` (default: the in-process no-follow walk); a worktree of the old linked layout also
+ * loses its admin dir in the mirror, by the same walk. The branch lives in the worktree's own
+ * repository, so it goes with it.
  */
-export async function removeWorktree(repoPath: string, worktreePath: string, opts: { force: boolean }): Promise<void> {
-  return oneAtATime(repoPath, () => removeWorktreeNow(repoPath, worktreePath, opts));
-}
-
-async function removeWorktreeNow(repoPath: string, worktreePath: string, opts: { force: boolean }): Promise<void> {
-  const repo = await locateRepository(repoPath);
-  if (typeof worktreePath === 'string' && repo.workTree && exists(worktreePath) && fs.realpathSync(worktreePath) === repo.workTree) {
-    throw new ValidationError(`${worktreePath} is the repository's main worktree; it cannot be removed`);
+export async function removeWorktree(
+  repoPath: string,
+  worktreePath: string,
+  opts: { force: boolean; removeTree?: TreeRemover | undefined; recorded?: boolean },
+): Promise<void> {
+  const mirror = await locateRepository(repoPath);
+  let layout: WorktreeLayout;
+  try {
+    layout = worktreeLayout(mirror, worktreePath);
+  } catch (error) {
+    // Its identities removed or replaced `.git`, or rewrote an old linked worktree's record. When the
+    // caller knows the directory is a worktree it made (`recorded`, from the database), its changes
+    // are unknown (refused without force) and forced it still goes.
+    if (!opts.recorded || !(error instanceof ValidationError || error instanceof UnsafeRepositoryError)) throw error;
+    const workTree = realDirectory(worktreePath, 'worktree path');
+    if (workTree === mirror.workTree) throw error;
+    if (!opts.force) throw new WorktreeDirtyError(`The changes in worktree ${worktreePath} cannot be determined (${error.message}); remove it with force`, []);
+    await (opts.removeTree ?? removeTreeNoFollow)(workTree);
+    return;
   }
-  const worktree = locateWorktree(repo, worktreePath);
-  const record = (await listWorktreeRecords(repo)).find((r) => r.path === worktree.workTree || path.resolve(r.path) === path.resolve(worktreePath));
   if (!opts.force) {
-    const changed = await worktreeChanges(worktree);
+    let changed: string[];
+    try {
+      changed = await changesOf(layout, path.join(mirror.commonDir, 'objects'));
+    } catch (error) {
+      if (!(error instanceof ChangesUnknownError)) throw error;
+      throw new WorktreeDirtyError(`The changes in worktree ${worktreePath} cannot be determined (${error.message}); remove it with force`, []);
+    }
     if (changed.length > 0) {
       const shown = changed.slice(0, 5).join(', ') + (changed.length > 5 ? `, and ${changed.length - 5} more` : '');
       throw new WorktreeDirtyError(`The worktree ${worktreePath} has uncommitted changes (${shown}); commit or discard them, or remove it with force`, changed);
     }
-    if (record?.locked) throw new Conflict(`The worktree ${worktreePath} is locked (git worktree lock); unlock it, or remove it with force`);
   }
-  try {
-    await runGit(['worktree', 'remove', '--force', ...(opts.force ? ['--force'] : []), '--', worktree.workTree!], inRepo(repo));
-  } catch (error) {
-    // git refuses when the worktree's .git file no longer points back at its record (someone
-    // rewrote it). The decision to remove was made on pinned metadata, so finish the job directly.
-    if (error instanceof GitError && /validation failed/i.test(error.stderrLine)) {
-      fs.rmSync(worktree.workTree!, { recursive: true, force: true });
-      fs.rmSync(worktree.gitDir, { recursive: true, force: true });
-      return;
-    }
-    throw error;
-  }
+  await (opts.removeTree ?? removeTreeNoFollow)(layout.workTree);
+  // Best effort: in insulated/strict its files are the identities' and may refuse the daemon; a
+  // leftover admin dir points at nothing and `git worktree prune` in the mirror clears it.
+  if (layout.kind === 'linked') await removeTreeNoFollow(layout.adminDir).catch(() => undefined);
 }

@@ -8,10 +8,17 @@ export class PayloadTooLarge extends FeathersError {
   }
 }
 
+/** Neither has it a 415, for request bodies that are not JSON. */
+export class UnsupportedMediaType extends FeathersError {
+  constructor(message: string) {
+    super(message, 'UnsupportedMediaType', 415, 'unsupported-media-type', {});
+  }
+}
+
 const HTTP_STATUS_ERRORS: Record<number, (message: string) => FeathersError> = {
   400: (m) => new FeathersError(`Malformed request body: ${m}`, 'BadRequest', 400, 'bad-request', {}),
   413: () => new PayloadTooLarge(),
-  415: (m) => new FeathersError(m, 'Unsupported', 415, 'unsupported-media-type', {}),
+  415: (m) => new UnsupportedMediaType(m),
 };
 
 /**

@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
 import { NotAuthenticated } from '@feathersjs/errors';
+import { UnsupportedMediaType } from './errors.js';
 
 /** Query-string names that would put a credential in URLs, logs and browser history. */
 export const QUERY_TOKEN_NAMES = ['access_token', 'accessToken', 'token', 'jwt', 'api_key', 'apiKey', 'apikey', 'authorization'];
@@ -32,6 +33,22 @@ export function healthRoute(version: string) {
 export function remoteAddress() {
   return async (ctx: Context & { feathers?: Record<string, unknown> }, next: Next) => {
     ctx.feathers = { ...ctx.feathers, ip: ctx.request.ip };
+    await next();
+  };
+}
+
+/**
+ * Request bodies are JSON. A body of another type (text/plain, a form) is refused with 415 rather
+ * than read as empty: an empty body would let a service act on its defaults. A request with no body
+ * at all is left to the service's own validation.
+ */
+export function requireJsonBodies() {
+  return async (ctx: Context, next: Next) => {
+    const hasBody = Boolean(ctx.get('transfer-encoding')) || (ctx.request.length ?? 0) > 0;
+    if (hasBody && !ctx.request.is('application/json', '+json')) {
+      const type = ctx.request.type || 'none';
+      throw new UnsupportedMediaType(`Request bodies must be JSON (Content-Type: application/json); this one is ${JSON.stringify(type.slice(0, 100))}`);
+    }
     await next();
   };
 }

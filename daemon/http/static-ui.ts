@@ -32,7 +32,15 @@ export function webUi(dir: string = DEFAULT_UI_DIR) {
       'Content-Security-Policy',
       "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     );
-    return serve(ctx, next);
+    try {
+      return await serve(ctx, next);
+    } catch (error) {
+      // koa-send refuses traversal (`/assets/../x`, 403), undecodable names (400) and the like. Nothing
+      // is served and nothing is worth a log line: anyone may send these, as often as they like.
+      const status = (error as { status?: unknown }).status;
+      if (typeof status === 'number' && status >= 400 && status < 500) throw new NotFound(`Path ${ctx.path.slice(0, 200)} not found`);
+      throw error;
+    }
   };
 }
 

@@ -1,11 +1,14 @@
 // Verbs on accounts and groups: ensure-user, ensure-group, set-group-members, remove-group, and the
 // lookups exec uses to turn a validated name into ids. Every account or group agor-priv touches is
 // in the agor namespace and at or above min_uid; nothing else on the system is ever changed.
+// A person's account is used only when agor-priv created it (registry.ts) and it has no group but
+// agor's own: its private primary group, users_group and agor_wt_* groups.
 import fs from 'node:fs';
 import type { PrivConfig } from './config.js';
 import { configError, quote, refused, unavailable, type PrivError } from './errors.js';
-import { checkPersonName, checkWorktreeGroupName, parseMemberList } from './names.js';
-import { firstLine, groupIdsOf, lookupGroup, lookupUser, runTool, runToolOk, type GroupEntry, type PasswdEntry } from './system.js';
+import { checkPersonName, checkWorktreeGroupName, parseMemberList, WORKTREE_GROUP_PATTERN } from './names.js';
+import { ACCOUNTS_DIR, registerAccount, registeredUid } from './registry.js';
+import { firstLine, groupIdsOf, lookupGroup, lookupGroupsById, lookupUser, runTool, runToolOk, type GroupEntry, type PasswdEntry } from './system.js';
 
 /** GECOS of the accounts ensure-user creates (install-unix-isolation.sh uses "agor daemon"/"agor executor"). */
 export const PERSON_GECOS = 'agor user';
@@ -14,13 +17,67 @@ const PERSON_SHELL = '/bin/bash';
 const E_NAME_IN_USE = 9;
 const E_GROUP_IN_USE = 8;
 
-/** An existing account that may be a person's: name in the namespace, uid ≥ min_uid, sane primary group. */
+/**
+ * An existing account that may be a person's: name in the namespace, uid ≥ min_uid, created by
+ * agor-priv (registered with this uid) and in no group but agor's.
+ */
 export function personAccount(name: string, config: PrivConfig): PasswdEntry {
   checkPersonName(name, config);
   const entry = lookupUser(name);
   if (!entry) throw refused(`user ${name} does not exist`);
   checkNotSystem(entry, config);
+  checkRegistered(entry);
+  checkOnlyAgorGroups(entry, config);
   return entry;
+}
+
+function checkRegistered(entry: PasswdEntry): void {
+  const uid = registeredUid(entry.name);
+  if (uid === null) {
+    throw refused(
+      `user ${entry.name} was not created by agor-priv (no entry in ${ACCOUNTS_DIR}); agor runs only as accounts it created itself — link another name, or (an account made by an earlier agor version) re-run scripts/install-unix-isolation.sh`,
+    );
+  }
+  if (uid !== entry.uid) throw refused(`user ${entry.name} has uid ${entry.uid}, but agor-priv created it with uid ${uid}: the account was replaced; agor will not run as it`);
+}
+
+/**
+ * The account's groups (initgroups, as `id -G` reports them) must all be agor's: its own primary
+ * group (named like the account, as useradd --user-group made it), users_group, and agor_wt_*
+ * worktree groups with gid ≥ min_uid — never root's, the daemon's, or a system group such as shadow,
+ * disk, adm or sudo, whose access agor's sessions would otherwise carry.
+ */
+export function checkOnlyAgorGroups(entry: PasswdEntry, config: PrivConfig): void {
+  const ids = groupIdsOf(entry.name);
+  const groups = lookupGroupsById([...new Set([entry.gid, ...ids])]);
+  const primary = groups.get(entry.gid);
+  if (!primary || primary.name !== entry.name) {
+    throw refused(`user ${entry.name} has primary group ${primary ? primary.name : '(unnamed)'} (gid ${entry.gid}), not a group of its own named ${entry.name}; agor refuses such accounts`);
+  }
+  const daemon = daemonAccount(config);
+  for (const gid of ids) {
+    if (gid === entry.gid) continue;
+    const group = groups.get(gid);
+    const agors = group !== undefined && gid !== daemon.gid && gid !== 0 && (group.name === config.users_group || (WORKTREE_GROUP_PATTERN.test(group.name) && gid >= config.min_uid));
+    if (!agors) {
+      const shown = group ? group.name : String(gid);
+      throw refused(
+        `user ${entry.name} is a member of group ${shown} (gid ${gid}), which is not one of agor's groups (its own, ${config.users_group}, agor_wt_*); agor refuses accounts with other groups (gpasswd -d ${entry.name} ${shown})`,
+      );
+    }
+  }
+}
+
+/**
+ * An account earlier agor-priv versions created, before the registry existed: exactly what
+ * ensure-user makes (GECOS "agor user", a primary group of its own, a member of users_group) and
+ * no other group. Only ensure-user adopts (the daemon calls it when an account is linked; a re-run
+ * of the install script calls it for every such account).
+ */
+function adoptable(entry: PasswdEntry, config: PrivConfig): boolean {
+  if (entry.gecos !== PERSON_GECOS) return false;
+  const usersGroup = lookupGroup(config.users_group);
+  return usersGroup !== null && groupIdsOf(entry.name).includes(usersGroup.gid);
 }
 
 function checkNotSystem(entry: PasswdEntry, config: PrivConfig): void {
@@ -93,12 +150,24 @@ function lockHome(entry: PasswdEntry): void {
   }
 }
 
+/** An existing account for ensure-user: registered (or adoptable, then registered now) and with agor's groups only. */
+function checkExisting(entry: PasswdEntry, config: PrivConfig): void {
+  checkNotSystem(entry, config);
+  if (registeredUid(entry.name) === null && adoptable(entry, config)) {
+    checkOnlyAgorGroups(entry, config);
+    registerAccount(entry.name, entry.uid);
+    return;
+  }
+  checkRegistered(entry);
+  checkOnlyAgorGroups(entry, config);
+}
+
 /** ensure-user --user agor_x */
 export function ensureUser(name: string, config: PrivConfig): void {
   checkPersonName(name, config);
   const existing = lookupUser(name);
   if (existing) {
-    checkNotSystem(existing, config);
+    checkExisting(existing, config);
     return;
   }
   const usersGroup = lookupGroup(config.users_group);
@@ -120,8 +189,14 @@ export function ensureUser(name: string, config: PrivConfig): void {
   }
   const created = lookupUser(name);
   if (!created) throw unavailable(`useradd ${name} reported success but the account does not exist`);
+  if (result.status !== 0) {
+    // Someone else created it meanwhile: it is checked like any existing account.
+    checkExisting(created, config);
+    return;
+  }
   checkNotSystem(created, config);
-  if (result.status === 0) lockHome(created);
+  registerAccount(created.name, created.uid);
+  lockHome(created);
 }
 
 /** ensure-group --group agor_wt_<hex> */

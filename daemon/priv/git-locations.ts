@@ -35,12 +35,14 @@ export function checkGitLocations(
   const common = checkDirBelowRoot(request.gitCommonDir!, config, 'git-common-dir');
   const gitDir = checkDirBelowRoot(request.gitDir!, config, 'git-dir');
   const workTree = checkDirBelowRoot(request.workTree!, config, 'work-tree');
+  // A worktree that is its own repository: all three name <work-tree>/.git and the work tree.
+  const ownRepository = gitDir === common && common === `${workTree}/.git`;
   const adminParent = `${common}/worktrees/`;
   const name = gitDir.startsWith(adminParent) ? gitDir.slice(adminParent.length) : '';
-  if (!ADMIN_DIR_NAME.test(name) || name === '.' || name === '..') {
-    throw refused(`exec: --git-dir ${quote(request.gitDir!)} is not a worktree's admin dir <git-common-dir>/worktrees/<name>`);
+  if (!ownRepository && (!ADMIN_DIR_NAME.test(name) || name === '.' || name === '..')) {
+    throw refused(`exec: --git-dir ${quote(request.gitDir!)} is neither <work-tree>/.git nor a worktree's admin dir <git-common-dir>/worktrees/<name>`);
   }
-  if (workTree === common || workTree.startsWith(`${common}/`)) {
+  if (!ownRepository && (workTree === common || workTree.startsWith(`${common}/`))) {
     throw refused(`exec: --work-tree ${quote(request.workTree!)} lies inside the repository's metadata`);
   }
   if (cwd !== workTree && !cwd.startsWith(`${workTree}/`)) throw refused(`exec: --cwd ${quote(request.cwd)} is not inside --work-tree ${quote(request.workTree!)}`);

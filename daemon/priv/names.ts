@@ -18,15 +18,24 @@ export interface ReservedNames {
 }
 
 /**
- * A name for a person's account (ensure-user, exec --mode strict): in the agor namespace and not
- * one of agor's own accounts or groups.
+ * Why `name` cannot be a person's account (ensure-user, exec --mode strict, a user's unix_username),
+ * or null when it can: outside the agor namespace, or one of agor's own accounts or groups. The one
+ * rule, for agor-priv (checkPersonName) and the daemon (unix/names.ts), which adds a passwd lookup.
+ * The reason reads after the name: "<name> <reason>".
  */
+export function whyNotPersonName(name: string, reserved: ReservedNames): string | null {
+  if (!USER_PATTERN.test(name)) return `must match ${USER_PATTERN.source} (lower-case letters, digits and _ after "agor_"; no other characters)`;
+  if (name.startsWith(WORKTREE_GROUP_PREFIX)) return `is in the worktree-group namespace ${WORKTREE_GROUP_PREFIX}*`;
+  if (name === reserved.daemon_user) return 'is the daemon user; nothing runs as it on behalf of a person';
+  if (name === reserved.executor_user) return "is the executor user; it is not a person's account";
+  if (name === reserved.users_group) return 'is the name of the users group';
+  return null;
+}
+
+/** A person's account name (see whyNotPersonName), or a refusal. */
 export function checkPersonName(name: string, reserved: ReservedNames): string {
-  if (!USER_PATTERN.test(name)) throw refused(`user name ${quote(name)} must match ${USER_PATTERN.source}`);
-  if (name.startsWith(WORKTREE_GROUP_PREFIX)) throw refused(`user name ${quote(name)} is in the worktree-group namespace ${WORKTREE_GROUP_PREFIX}*`);
-  if (name === reserved.daemon_user) throw refused(`${name} is the daemon user; nothing runs as it through agor-priv`);
-  if (name === reserved.executor_user) throw refused(`${name} is the executor user; it is not a person's account`);
-  if (name === reserved.users_group) throw refused(`${name} is the name of the users group`);
+  const why = whyNotPersonName(name, reserved);
+  if (why) throw refused(`user name ${quote(name)} ${why}`);
   return name;
 }
 

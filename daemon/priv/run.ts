@@ -7,12 +7,15 @@ import { CONFIG_PATH, loadPrivConfig } from './config.js';
 import { planExec, runExec } from './exec.js';
 import { checkOthers } from './names.js';
 import { prepareWorktree } from './tree.js';
+import { removeWorktreeTree } from './remove-tree-verb.js';
 import { assertTrustedFile } from './trust.js';
 
 export interface RunOptions {
   /** Files whose ownership is checked before anything else: agor-priv's launcher, bundle and Node. */
   selfFiles: readonly string[];
   configPath?: string;
+  /** Where a verb's report goes (stdout). */
+  out?: { write(text: string): unknown };
 }
 
 /** Runs one invocation; resolves with the exit code (errors are thrown as PrivError). */
@@ -35,9 +38,14 @@ export async function run(argv: readonly string[], options: RunOptions): Promise
       return 0;
     case 'prepare-worktree': {
       const others = checkOthers(flag(args, 'others'));
-      prepareWorktree(flag(args, 'path'), flag(args, 'group'), others, config);
+      const report = prepareWorktree(flag(args, 'path'), flag(args, 'group'), others, config);
+      // What the walk left alone, as one JSON line the daemon logs; nothing when it changed everything.
+      if (report.skipped > 0 || report.closed > 0) (options.out ?? process.stdout).write(`${JSON.stringify({ prepare_worktree: report })}\n`);
       return 0;
     }
+    case 'remove-tree':
+      removeWorktreeTree(flag(args, 'path'), config);
+      return 0;
     case 'exec': {
       const plan = planExec(
         {

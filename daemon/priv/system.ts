@@ -104,6 +104,21 @@ export function lookupGroup(key: string | number): GroupEntry | null {
   return entry;
 }
 
+/** getent group <gid>...: the entries of those that exist, by gid (one getent run for all). */
+export function lookupGroupsById(ids: readonly number[]): Map<number, GroupEntry> {
+  const found = new Map<number, GroupEntry>();
+  if (ids.length === 0) return found;
+  const result = runTool('getent', ['group', '--', ...ids.map(String)]);
+  if (result.status !== 0 && result.status !== 2) throw unavailable(`getent group failed (exit ${result.status}): ${firstLine(result.stderr)}`);
+  for (const line of result.stdout.split('\n').filter(Boolean)) {
+    const fields = line.split(':');
+    const gid = parseId(fields[2]);
+    if (fields.length !== 4 || Number.isNaN(gid)) throw unavailable('getent group returned a malformed entry');
+    if (!found.has(gid)) found.set(gid, { name: fields[0]!, gid, members: fields[3] === '' ? [] : fields[3]!.split(',') });
+  }
+  return found;
+}
+
 /** Every group id `user` gets from initgroups (id -G). */
 export function groupIdsOf(user: string): number[] {
   const result = runToolOk('id', ['-G', '--', user]);

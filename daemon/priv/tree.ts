@@ -6,16 +6,17 @@
 //  - owner, group and mode are changed through the descriptor (fchown/fchmod), and ACLs through
 //    setfacl given /proc/self/fd/<n> of descriptors handed to it, so what is changed is exactly the
 //    inode that was checked;
-//  - only inodes owned by agor's accounts (the daemon user, the executor user, agor_* people with
-//    uid ≥ min_uid) on worktrees_root's filesystem are changed: a hard link to a root file, a file
-//    of another account or a mount point inside a tree is refused.
+//  - only inodes owned by the worktree's identities (the daemon user, the executor user, the
+//    members of its group) on worktrees_root's filesystem, and only files with a single link, are
+//    changed: a hard link (to a root file, to another worktree's file), a file of another account
+//    or a mount point inside a tree is left alone and reported (see prepare-worktree below).
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PrivConfig } from './config.js';
 import { configError, quote, refused, unavailable } from './errors.js';
 import { USER_PATTERN, WORKTREE_GROUP_PREFIX, type OthersAccess } from './names.js';
 import { daemonAccount, executorAccount, worktreeGroup } from './accounts.js';
-import { firstLine, lookupUser, runTool } from './system.js';
+import { firstLine, lookupUser, runTool, type GroupEntry } from './system.js';
 
 const O = fs.constants;
 const DIR_FLAGS = O.O_RDONLY | O.O_DIRECTORY | O.O_NOFOLLOW | O.O_NONBLOCK;
@@ -182,6 +183,32 @@ export function aclSpecs(group: number, others: OthersAccess, daemonUid: number)
 
 // ---------------------------------------------------------------------------------------------
 // prepare-worktree
+//
+// The walk is top-down: a directory is prepared before anything below it, so whatever happens
+// further down, the way in is already as open as requested and no more. What it cannot handle it
+// leaves alone and reports instead of aborting (an agent must not be able to undo its owner's
+// tightening by planting something the walk refuses): a file with more than one link (a hard
+// link's other names may be anywhere, e.g. another worktree's git metadata), an inode owned by
+// anyone but this worktree's identities, an inode on another filesystem, a directory nested
+// deeper than MAX_DEPTH. When what it leaves alone is more open to others than requested, the
+// directory holding it is closed to others instead (more closed than requested, never more open).
+
+/** Skipped inodes named in the report (the count covers all of them). */
+const REPORT_LIMIT = 50;
+
+export interface TreeSkip {
+  path: string;
+  why: string;
+}
+
+export interface PrepareReport {
+  /** Inodes left unchanged (never counting symlinks, which are always left alone). */
+  skipped: number;
+  /** Directories closed to others because something in them could not be tightened. */
+  closed: number;
+  examples: TreeSkip[];
+  closedExamples: string[];
+}
 
 interface Walk {
   config: PrivConfig;
@@ -189,39 +216,56 @@ interface Walk {
   gid: number;
   others: OthersAccess;
   specs: { dir: string; file: string };
-  allowedUids: Map<number, boolean>;
+  closedSpec: string;
+  /** Owners whose inodes this worktree's walk changes: the daemon user, the executor user, the group's members. */
+  identities: Set<number>;
   dirBatch: number[];
   fileBatch: number[];
+  closedBatch: number[];
+  report: PrepareReport;
 }
 
-/** Whether files owned by `uid` are agor's to change. Cached per uid. */
-function ownerAllowed(walk: Walk, uid: number): boolean {
-  const cached = walk.allowedUids.get(uid);
+/** Whether a directory owned by `uid` may lie between worktrees_root and a worktree (agor's accounts). Cached per uid. */
+function parentOwnerAllowed(config: PrivConfig, cache: Map<number, boolean>, uid: number): boolean {
+  const cached = cache.get(uid);
   if (cached !== undefined) return cached;
   let allowed = false;
   if (uid !== 0) {
     const entry = lookupUser(uid);
     allowed =
       entry !== null &&
-      (entry.name === walk.config.daemon_user ||
-        entry.name === walk.config.executor_user ||
-        (uid >= walk.config.min_uid && USER_PATTERN.test(entry.name) && !entry.name.startsWith(WORKTREE_GROUP_PREFIX)));
+      (entry.name === config.daemon_user ||
+        entry.name === config.executor_user ||
+        (uid >= config.min_uid && USER_PATTERN.test(entry.name) && !entry.name.startsWith(WORKTREE_GROUP_PREFIX)));
   }
-  walk.allowedUids.set(uid, allowed);
+  cache.set(uid, allowed);
   return allowed;
 }
 
-function checkOwner(walk: Walk, st: fs.Stats, shown: string): void {
-  if (!ownerAllowed(walk, st.uid)) throw refused(`${quote(shown)} is owned by uid ${st.uid}, which is not an agor account; nothing under it is changed further`);
-  if (st.dev !== walk.root.dev) throw refused(`${quote(shown)} is on another filesystem than worktrees_root`);
+/** The others bits `--others` allows on anything in the tree. */
+const OTHERS_ALLOWED: Record<OthersAccess, number> = { none: 0o000, read: 0o005, write: 0o007 };
+
+/** Whether an inode left as it is gives others more than requested (for a directory: any way in at all). */
+function tooOpen(walk: Walk, st: fs.Stats, descended: boolean): boolean {
+  const others = st.mode & 0o007;
+  if (st.isDirectory() && !descended) return others !== 0 && walk.others !== 'write';
+  return (others & ~OTHERS_ALLOWED[walk.others]) !== 0;
 }
 
-function flushAcl(walk: Walk, kind: 'dir' | 'file'): void {
-  const batch = kind === 'dir' ? walk.dirBatch : walk.fileBatch;
+function note(walk: Walk, shown: string, why: string): void {
+  walk.report.skipped += 1;
+  if (walk.report.examples.length < REPORT_LIMIT) walk.report.examples.push({ path: shown.slice(0, 300), why });
+}
+
+function flushAcl(walk: Walk, kind: 'dir' | 'file' | 'closed'): void {
+  // A closed directory's ACL was queued with the requested spec first: that one must land before.
+  if (kind === 'closed') flushAcl(walk, 'dir');
+  const batch = kind === 'dir' ? walk.dirBatch : kind === 'file' ? walk.fileBatch : walk.closedBatch;
   if (batch.length === 0) return;
   try {
     const targets = batch.map((_, i) => `/proc/self/fd/${i + 3}`);
-    const args = kind === 'dir' ? ['-b', '-k', '-m', walk.specs.dir, ...targets] : ['-b', '-m', walk.specs.file, ...targets];
+    const spec = kind === 'dir' ? walk.specs.dir : kind === 'file' ? walk.specs.file : walk.closedSpec;
+    const args = kind === 'file' ? ['-b', '-m', spec, ...targets] : ['-b', '-k', '-m', spec, ...targets];
     const result = runTool('setfacl', args, batch);
     if (result.status !== 0) throw unavailable(`setfacl failed (exit ${result.status}): ${firstLine(result.stderr) || 'no message'} (does the filesystem support POSIX ACLs?)`);
   } finally {
@@ -230,22 +274,34 @@ function flushAcl(walk: Walk, kind: 'dir' | 'file'): void {
   }
 }
 
-function queueAcl(walk: Walk, kind: 'dir' | 'file', fd: number): void {
-  const batch = kind === 'dir' ? walk.dirBatch : walk.fileBatch;
+function queueAcl(walk: Walk, kind: 'dir' | 'file' | 'closed', fd: number): void {
+  const batch = kind === 'dir' ? walk.dirBatch : kind === 'file' ? walk.fileBatch : walk.closedBatch;
   batch.push(fd);
   if (batch.length >= ACL_BATCH) flushAcl(walk, kind);
 }
 
+/** A descriptor of its own on a directory, for setfacl (the walk keeps using `fd`). */
+function aclDescriptor(fd: number, st: fs.Stats, shown: string): number {
+  // /proc/self/fd/<n> is a magic link to that inode: it must be followed, so no O_NOFOLLOW here.
+  const aclFd = fs.openSync(fdPath(fd), O.O_RDONLY | O.O_DIRECTORY);
+  const again = fs.fstatSync(aclFd);
+  if (again.ino !== st.ino || again.dev !== st.dev) {
+    fs.closeSync(aclFd);
+    throw unavailable(`${quote(shown)}: reopening the directory gave another inode`);
+  }
+  return aclFd;
+}
+
 /**
- * Group, mode and (queued) ACL of one inode, through its descriptor. A file's descriptor is handed
- * over (queued for setfacl, or closed on failure); a directory's stays the caller's.
+ * Group, mode and (queued) ACL of one inode the walk may change, through its descriptor, with
+ * `others` (the requested access, or none for a directory closed off). A file's descriptor is
+ * handed over (queued for setfacl, or closed on failure); a directory's stays the caller's.
  */
-function prepareInode(walk: Walk, fd: number, st: fs.Stats, shown: string): void {
+function prepareInode(walk: Walk, fd: number, st: fs.Stats, shown: string, others: OthersAccess = walk.others): void {
   try {
-    checkOwner(walk, st, shown);
     if (st.gid !== walk.gid) fs.fchownSync(fd, st.uid, walk.gid);
     // After fchown, which clears setuid/setgid bits.
-    fs.fchmodSync(fd, st.isDirectory() ? directoryMode(st.mode, walk.others) : fileMode(st.mode, walk.others));
+    fs.fchmodSync(fd, st.isDirectory() ? directoryMode(st.mode, others) : fileMode(st.mode, others));
   } catch (error) {
     if (!st.isDirectory()) fs.closeSync(fd);
     throw error;
@@ -254,42 +310,53 @@ function prepareInode(walk: Walk, fd: number, st: fs.Stats, shown: string): void
     queueAcl(walk, 'file', fd);
     return;
   }
-  // The walk keeps using `fd`; setfacl gets its own descriptor on the same inode.
-  // (/proc/self/fd/<n> is a magic link to that inode: it must be followed, so no O_NOFOLLOW here.)
-  const aclFd = fs.openSync(fdPath(fd), O.O_RDONLY | O.O_DIRECTORY);
-  const again = fs.fstatSync(aclFd);
-  if (again.ino !== st.ino || again.dev !== st.dev) {
-    fs.closeSync(aclFd);
-    throw unavailable(`${quote(shown)}: reopening the directory gave another inode`);
-  }
-  queueAcl(walk, 'dir', aclFd);
+  queueAcl(walk, others === walk.others ? 'dir' : 'closed', aclDescriptor(fd, st, shown));
 }
 
 interface Frame {
   fd: number;
+  st: fs.Stats;
   shown: string;
   names: string[];
   next: number;
+  closed: boolean;
 }
 
-function listDir(fd: number, shown: string): string[] {
+/** Closes a directory the walk already prepared to others (mode and ACL, defaults included). */
+function closeToOthers(walk: Walk, frame: Frame): void {
+  if (frame.closed || walk.others === 'none') return;
+  frame.closed = true;
+  fs.fchmodSync(frame.fd, directoryMode(frame.st.mode, 'none'));
+  queueAcl(walk, 'closed', aclDescriptor(frame.fd, frame.st, frame.shown));
+  walk.report.closed += 1;
+  if (walk.report.closedExamples.length < REPORT_LIMIT) walk.report.closedExamples.push(frame.shown.slice(0, 300));
+}
+
+function listDir(fd: number): string[] | null {
   try {
     return fs.readdirSync(fdPath(fd));
-  } catch (error) {
-    throw unavailable(`cannot list ${quote(shown)} (${errno(error)})`);
+  } catch {
+    return null;
   }
 }
 
+/** Why the walk must leave this (opened) inode alone, or null when it is this worktree's to change. */
+function whyLeftAlone(walk: Walk, st: fs.Stats): string | null {
+  if (st.dev !== walk.root.dev) return 'on another filesystem than worktrees_root';
+  if (st.isFile() && st.nlink > 1) return `a file with ${st.nlink} hard links`;
+  if (!walk.identities.has(st.uid)) return `owned by uid ${st.uid}, not one of this worktree's identities`;
+  return null;
+}
+
 /** Walks the tree below `top` (already prepared), depth first, one descriptor per level. */
-function walkTree(walk: Walk, topFd: number, topShown: string): { skipped: number } {
-  let skipped = 0;
-  const stack: Frame[] = [{ fd: topFd, shown: topShown, names: listDir(topFd, topShown), next: 0 }];
+function walkTree(walk: Walk, top: Frame): void {
+  const stack: Frame[] = [top];
   try {
     while (stack.length > 0) {
       const frame = stack[stack.length - 1]!;
       if (frame.next >= frame.names.length) {
         stack.pop();
-        if (frame.fd !== topFd) fs.closeSync(frame.fd);
+        if (frame !== top) fs.closeSync(frame.fd);
         continue;
       }
       const name = frame.names[frame.next++]!;
@@ -300,9 +367,13 @@ function walkTree(walk: Walk, topFd: number, topShown: string): { skipped: numbe
       } catch {
         continue; // removed since it was listed
       }
-      // Symlinks (inside or pointing out of the tree), FIFOs, sockets and devices are left alone.
+      if (lst.isSymbolicLink()) continue; // never followed, never changed; its mode means nothing
       if (!lst.isDirectory() && !lst.isFile()) {
-        skipped += 1;
+        // FIFOs, sockets, devices: left alone; others must not reach one more open than requested.
+        if (tooOpen(walk, lst, true)) {
+          note(walk, shown, 'a FIFO, socket or device');
+          closeToOthers(walk, frame);
+        }
         continue;
       }
       let fd: number;
@@ -310,35 +381,63 @@ function walkTree(walk: Walk, topFd: number, topShown: string): { skipped: numbe
         fd = fs.openSync(fdPath(frame.fd, name), lst.isDirectory() ? DIR_FLAGS : FILE_FLAGS);
       } catch (error) {
         const code = errno(error);
-        if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR' || code === 'ENXIO') {
-          skipped += 1; // replaced since lstat: whatever it is now, it is not followed
-          continue;
-        }
-        throw unavailable(`cannot open ${quote(shown)} (${code})`);
+        if (code === 'ENOENT') continue;
+        // Replaced since lstat (ELOOP: now a symlink), or not openable: whatever it is, it is not
+        // followed; the directory holding it is closed when the old inode was open to others.
+        note(walk, shown, `cannot be opened (${code})`);
+        if (code !== 'ELOOP' || tooOpen(walk, lst, !lst.isDirectory())) closeToOthers(walk, frame);
+        continue;
       }
       const st = fs.fstatSync(fd);
-      if (!st.isDirectory() && !st.isFile()) {
+      const why = st.isDirectory() || st.isFile() ? whyLeftAlone(walk, st) : 'a FIFO, socket or device';
+      if (why !== null) {
         fs.closeSync(fd);
-        skipped += 1;
+        note(walk, shown, `${why}: left unchanged`);
+        if (tooOpen(walk, st, !st.isDirectory())) closeToOthers(walk, frame);
         continue;
       }
       if (!st.isDirectory()) {
         prepareInode(walk, fd, st, shown);
         continue;
       }
+      const child: Frame = { fd, st, shown, names: [], next: 0, closed: false };
       try {
-        if (stack.length >= MAX_DEPTH) throw refused(`${quote(shown)} is nested deeper than ${MAX_DEPTH} directories`);
+        if (stack.length >= MAX_DEPTH) {
+          // Closed to others at this depth, so whatever lies deeper is out of their reach.
+          prepareInode(walk, fd, st, shown, 'none');
+          note(walk, shown, `nested deeper than ${MAX_DEPTH} directories: closed to others, not walked further`);
+          fs.closeSync(fd);
+          continue;
+        }
         prepareInode(walk, fd, st, shown);
-        stack.push({ fd, shown, names: listDir(fd, shown), next: 0 });
+        const names = listDir(fd);
+        if (names === null) {
+          note(walk, shown, 'cannot be listed: closed to others, not walked further');
+          closeToOthers(walk, child);
+          fs.closeSync(fd);
+          continue;
+        }
+        child.names = names;
       } catch (error) {
         fs.closeSync(fd);
         throw error;
       }
+      stack.push(child);
     }
   } finally {
-    for (const frame of stack) if (frame.fd !== topFd) fs.closeSync(frame.fd);
+    for (const frame of stack) if (frame !== top) fs.closeSync(frame.fd);
   }
-  return { skipped };
+}
+
+/** uids whose inodes this worktree's walk may change: the daemon user, the executor user, the group's members. */
+function identitiesOf(group: GroupEntry, config: PrivConfig): Set<number> {
+  const ids = new Set([daemonAccount(config).uid, executorAccount(config).uid]);
+  for (const member of group.members) {
+    const entry = lookupUser(member);
+    if (entry && entry.uid >= config.min_uid) ids.add(entry.uid);
+  }
+  ids.delete(0);
+  return ids;
 }
 
 /**
@@ -348,13 +447,14 @@ function walkTree(walk: Walk, topFd: number, topShown: string): { skipped: numbe
  * write) so the worktree's identities can reach <dir>; nothing above worktrees_root is changed.
  * <dir> and everything below it (symlinks excepted) get the group, setgid directories, group
  * rw(x), others per --others, and an ACL: the group's entry, and on directories the default entries
- * that keep every new file group-writable whoever creates it.
+ * that keep every new file group-writable whoever creates it. What the walk leaves alone is in the
+ * returned report.
  */
-export function prepareWorktree(arg: string, groupName: string, others: OthersAccess, config: PrivConfig): void {
+export function prepareWorktree(arg: string, groupName: string, others: OthersAccess, config: PrivConfig): PrepareReport {
   const group = worktreeGroup(groupName, config);
-  // Resolve these before the walk: the walk refuses anything owned by another account.
+  // Resolve these before the walk.
   const daemon = daemonAccount(config);
-  executorAccount(config);
+  const identities = identitiesOf(group, config);
   const root = openRoot(config);
   const components = componentsBelowRoot(arg, config.worktrees_root, root.real, 'path');
   const opened = openBelowRoot(root, components, root.real);
@@ -364,24 +464,36 @@ export function prepareWorktree(arg: string, groupName: string, others: OthersAc
     gid: group.gid,
     others,
     specs: aclSpecs(group.gid, others, daemon.uid),
-    allowedUids: new Map(),
+    closedSpec: aclSpecs(group.gid, 'none', daemon.uid).dir,
+    identities,
     dirBatch: [],
     fileBatch: [],
+    closedBatch: [],
+    report: { skipped: 0, closed: 0, examples: [], closedExamples: [] },
   };
   const shownTop = [root.real, ...components].join('/');
   try {
+    const parentOwners = new Map<number, boolean>();
     for (const parent of opened.parents) {
-      checkOwner(walk, parent.st, parent.shown);
+      if (!parentOwnerAllowed(config, parentOwners, parent.st.uid)) throw refused(`${quote(parent.shown)} is owned by uid ${parent.st.uid}, which is not an agor account; nothing under it is changed`);
       if ((parent.st.mode & 0o001) === 0) fs.fchmodSync(parent.fd, (parent.st.mode & 0o7777) | 0o001);
     }
+    // The worktree's own directory is the daemon's (it made it): anything else is refused outright.
+    const why = whyLeftAlone(walk, opened.st);
+    if (why !== null) throw refused(`${quote(shownTop)} is ${why}; nothing under it is changed`);
     prepareInode(walk, opened.fd, opened.st, shownTop);
-    walkTree(walk, opened.fd, shownTop);
+    const names = listDir(opened.fd);
+    if (names === null) throw unavailable(`cannot list ${quote(shownTop)}`);
+    walkTree(walk, { fd: opened.fd, st: opened.st, shown: shownTop, names, next: 0, closed: false });
     flushAcl(walk, 'dir');
     flushAcl(walk, 'file');
+    flushAcl(walk, 'closed');
   } finally {
-    for (const fd of [...walk.dirBatch, ...walk.fileBatch]) fs.closeSync(fd);
+    for (const fd of [...walk.dirBatch, ...walk.fileBatch, ...walk.closedBatch]) fs.closeSync(fd);
     walk.dirBatch.length = 0;
     walk.fileBatch.length = 0;
+    walk.closedBatch.length = 0;
     closeOpened(opened);
   }
+  return walk.report;
 }

@@ -111,6 +111,11 @@ export function decide(subject: Subject, action: Action, resource: Resource, pol
     }
     return { allow: false, notFound: true, reason: 'not found' };
   }
+  // The viewer role caps every action at `view`, ownership included: a user demoted to viewer
+  // keeps seeing their worktrees but acts on nothing until promoted again.
+  if (subject.role === 'viewer' && action !== 'worktree.view' && action !== 'worktree.see_record') {
+    return { allow: false, notFound: false, reason: `viewers may only view; ${action} needs the member role or above` };
+  }
   if (worktree.isOwner) return ALLOW;
 
   const needed = requiredTier(action, subject, resource);
@@ -119,6 +124,5 @@ export function decide(subject: Subject, action: Action, resource: Resource, pol
     return { allow: false, notFound: false, reason: `only ${who} may do this (${action})` };
   }
   if (tierRank(tier) >= tierRank(needed)) return ALLOW;
-  const why = subject.role === 'viewer' ? 'viewers may only view' : `this worktree gives others "${tier}" access and ${action} needs "${needed}"`;
-  return { allow: false, notFound: false, reason: why };
+  return { allow: false, notFound: false, reason: `this worktree gives others "${tier}" access and ${action} needs "${needed}"` };
 }

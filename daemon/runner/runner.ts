@@ -5,10 +5,6 @@
 // handle carried from one task to the next.
 import type { Application } from '../declarations.js';
 import type { AgorConfig } from '../config/schema.js';
-import { appendAudit } from '../audit/chain.js';
-import { credentialsForTask } from '../crypto/credentials-for-task.js';
-import { secretBoxOf } from '../crypto/secrets-at-rest.js';
-import { whyRefusedEnvName } from '../crypto/env-names.js';
 import { nowIso } from '../db/database.js';
 import type { MessageParams, RunTaskParams } from '../protocol/methods.js';
 import type { MessageCreate } from '../services/messages/messages.schema.js';
@@ -18,7 +14,8 @@ import type { WorktreeRow } from '../services/worktrees/worktrees.schema.js';
 import { worktreeGitEnvironmentOf } from '../unix/git-access.js';
 import { loadExecutionIdentity } from '../unix/identity.js';
 import { spawnSettingsOf } from '../unix/spawn.js';
-import { resolveAgent, type AgentProfile } from './agents.js';
+import { resolveAgent } from './agents.js';
+import { deliverCredentials } from './credentials.js';
 import { ExecutorConnection, type ExecutorOutcome } from './executor-connection.js';
 import { INTERRUPTED, TaskStore } from './task-store.js';
 import { ToolGate, withGateTimeout } from './tool-gate.js';
@@ -124,6 +121,11 @@ export class TaskRunner {
     await Promise.all([...this.running.values()].filter(match).map((e) => this.stopTask(e.taskId, reason)));
   }
 
+  /** The tasks running now (rbac/running.ts re-checks them when access is taken away). */
+  runningTasks(): Waiting[] {
+    return [...this.running.values()].map(({ taskId, sessionId, worktreeId, userId }) => ({ taskId, sessionId, worktreeId, userId }));
+  }
+
   /** The pid of a running task's executor (tests and diagnostics). */
   executorPid(taskId: string): number | undefined {
     return this.running.get(taskId)?.connection?.pid;
@@ -202,7 +204,7 @@ export class TaskRunner {
           task: prepared.runTask,
           handlers: {
             onMessage: (params) => this.onMessage(task, entry, params),
-            getCredentials: (names) => this.deliverCredentials(task, prepared.session, prepared.profile, names),
+            getCredentials: (names) => deliverCredentials(this.app, this.log, { task, session: prepared.session, profile: prepared.profile, names }),
             toolRequest: (params) => this.toolGate.request({ task, sessionId: prepared.session.id, worktreePath: prepared.runTask.cwd, agent: prepared.runTask.agent }, params),
           },
           log: this.log,
@@ -275,34 +277,6 @@ export class TaskRunner {
       connection.pause();
       void this.messages.flush().then(() => connection.resume());
     }
-  }
-
-  /**
-   * get_credentials: the session CREATOR's secrets (never the prompter's), only names this agent may
-   * have, decrypted just now, sent over the pipe only. Each delivery is audited by name, never value.
-   */
-  private async deliverCredentials(task: TaskRow, session: SessionRow, profile: AgentProfile, names: string[]): Promise<Record<string, string>> {
-    const allowed = new Set(profile.credentialNames);
-    const wanted = [...new Set(names)].filter((n) => allowed.has(n) && whyRefusedEnvName(n) === null);
-    const refused = names.filter((n) => !wanted.includes(n));
-    if (refused.length > 0) this.log(`[runner] task ${task.id}: the ${profile.name} agent asked for credentials it may not have (not sent): ${refused.slice(0, 10).join(', ')}`);
-    if (wanted.length === 0) return {};
-    const credentials = await credentialsForTask(this.db, secretBoxOf(this.app), { userId: session.created_by, names: wanted });
-    const delivered = Object.keys(credentials).sort();
-    if (delivered.length > 0) {
-      const prompter = await this.db('users').where('id', task.created_by).first('id', 'email');
-      await appendAudit(this.db, {
-        actor: prompter?.id ?? null,
-        actor_label: prompter?.email ?? 'system',
-        action: 'secret.delivered',
-        target_type: 'task',
-        target_id: task.id,
-        worktree_id: task.worktree_id,
-        decision: 'allow',
-        details: { secret_names: delivered, owner: session.created_by, session_id: session.id, agent: profile.name },
-      });
-    }
-    return credentials;
   }
 
   /** One transaction per batch; if it fails (a task deleted meanwhile), the rest are kept one by one. */

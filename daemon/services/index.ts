@@ -12,6 +12,7 @@ import { configureMessages } from './messages/messages.js';
 import { configureBoards } from './boards/boards.js';
 import { configureUnixSync } from '../unix/sync-hooks.js';
 import { configureTerminals } from './terminals/terminals.js';
+import { configureRunningRevocation } from '../rbac/running.js';
 import { configureInfo } from './info/info.js';
 import { configureWorktreeAccess } from './worktree-access/worktree-access.js';
 import { configurePresence } from './presence/presence.js';
@@ -30,6 +31,7 @@ export function configureServices(app: Application): void {
   configureMessages(app);
   configureBoards(app);
   configureTerminals(app);
+  configureRunningRevocation(app);
   configureInfo(app);
   configureWorktreeAccess(app);
   configurePresence(app);

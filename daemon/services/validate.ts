@@ -12,6 +12,8 @@ function describe(issue: z.core.$ZodIssue): string {
  * names each offending field, so the caller knows what to fix; nothing has been changed yet.
  */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what = 'data'): z.output<S> {
+  // A missing body is refused as such: no service turns it into defaults that act.
+  if (input === undefined && what === 'data') throw new BadRequest('This call needs a JSON object as its body (data); none was sent');
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const errors: Record<string, string> = {};

@@ -3,18 +3,18 @@
 // for the mode's identity. Its output goes to the one Socket.IO connection that opened it, emitted
 // on that socket directly: never through a channel, so no other connection can ever receive it.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import * as pty from 'node-pty';
 import type { RealTimeConnection } from '@feathersjs/feathers';
 import type { Socket } from 'socket.io';
 import type { Application } from '../declarations.js';
 import type { ExecutionIdentity } from '../unix/identity.js';
 import { recordSecurityEvent } from '../audit/security-event.js';
+import { sessionMembers } from '../executor/proc.js';
+import { terminalWireEvent, type TerminalEventData } from '../services/terminals/terminals.shared.js';
 
 export const TERMINAL_TERM = 'xterm-256color';
-/** Events the opening socket receives (Feathers client: service('terminals').on('output' | 'exit')). */
-export const OUTPUT_EVENT = 'terminals output';
-export const EXIT_EVENT = 'terminals exit';
+const OUTPUT_EVENT = terminalWireEvent('output');
+const EXIT_EVENT = terminalWireEvent('exit');
 /**
  * Output batching: a small chunk with nothing pending (an echoed keystroke, a prompt) goes out at
  * once; a full PTY read (~4 KiB: a large `cat` is running) starts a batch that gathers chunks for up
@@ -63,29 +63,6 @@ export function describeIdentity(identity: ExecutionIdentity): string {
   if (identity.kind === 'daemon') return 'daemon user (simple mode)';
   if (identity.kind === 'insulated') return `${identity.user} (group ${identity.group})`;
   return identity.user;
-}
-
-/** Linux: every process whose session is `sid` (the PTY's shell leads its own session, node-pty setsid()s it). */
-function sessionMembers(sid: number): number[] {
-  const pids: number[] = [];
-  let entries: string[];
-  try {
-    entries = fs.readdirSync('/proc');
-  } catch {
-    return pids;
-  }
-  for (const name of entries) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      // pid (comm) state ppid pgrp session ...: comm may hold spaces and parentheses.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[3]) === sid) pids.push(Number(name));
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return pids;
 }
 
 /** Gathers output chunks into events (see BATCH_MS); flush() sends what is pending now. */
@@ -200,7 +177,7 @@ export class TerminalManager {
     const conn = (args.socket as unknown as { conn?: EngineConnection }).conn;
     const output = outputBatcher((data) => {
       if (!terminal.socket.connected) return;
-      terminal.socket.emit(OUTPUT_EVENT, { id, data });
+      terminal.socket.emit(OUTPUT_EVENT, { id, data } satisfies TerminalEventData['output']);
       if (!terminal.paused && conn && (conn.writeBuffer?.length ?? 0) >= MAX_BACKLOG_EVENTS) {
         terminal.paused = true;
         proc.pause();
@@ -214,7 +191,7 @@ export class TerminalManager {
       this.terminals.delete(id);
       // The shell is gone; anything it left in its session goes too.
       this.sweep(terminal, 'SIGKILL');
-      if (terminal.socket.connected) terminal.socket.emit(EXIT_EVENT, { id, code: exitCode, signal: signal ?? null });
+      if (terminal.socket.connected) terminal.socket.emit(EXIT_EVENT, { id, code: exitCode, signal: signal ?? null } satisfies TerminalEventData['exit']);
       // Resolved once recorded, so shutdown never closes the database under the audit write.
       void this.audit(terminal, 'terminal.closed', { reason: terminal.closeReason ?? 'the shell exited', exit_code: exitCode, signal: signal ?? null }).finally(() =>
         resolveExit({ code: exitCode, signal }),
@@ -252,7 +229,7 @@ export class TerminalManager {
     terminal.pty.resize(cols, rows);
   }
 
-  /** Signals the shell's whole session (simple mode); through sudo, sudo itself relays. */
+  /** Signals the shell's whole session (simple mode; node-pty setsid()s the shell, so its pid is the session id); through sudo, sudo itself relays. */
   private sweep(terminal: Terminal, signal: NodeJS.Signals): void {
     if (terminal.identity.kind === 'daemon') {
       signalQuietly(-terminal.pid, signal);

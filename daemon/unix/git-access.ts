@@ -1,29 +1,25 @@
-// Git metadata for worktrees run by other Unix identities (insulated/strict). A linked worktree's
-// `.git` points into the repository: its admin dir (<common>/worktrees/<id>: index, HEAD) and the
-// shared object store and refs. For `git status/add/commit` to work as a worktree's identity, the
-// daemon — which owns the repository, so no root is needed — opens exactly this much, with ACLs:
+// Git metadata for worktrees run by other Unix identities (insulated/strict).
 //
-//   <common> (.git)               mode o-rwx; ACL group:<agor_wt_X>:--x per worktree of the repo.
-//                                 This is the GATE: only the daemon and the repo's worktree groups
-//                                 get past it. Its mask never gains w, so config-audit's rule (the
-//                                 config's directory chain writable by nobody else) keeps holding.
-//   config HEAD packed-refs info/ other-readable behind the gate; still daemon-owned, never writable
-//                                 by anyone else, so nothing an identity writes is run by git.
-//   objects/ refs/ logs/          other rwx behind the gate, default ACL other rwx (umask-proof), so
-//                                 every identity of the repo can add objects and move its branch.
-//   hooks/                        untouched (private): no hook of the repository runs as an identity.
-//   worktrees/                    o+x; worktrees/<id> (the admin dir) is private to ITS group:
-//                                 group:<G>:rwx plus default ACLs for G and the daemon user.
+// A worktree made now is its own repository (`<worktree>/.git`, prepared with the rest of the tree
+// by agor-priv, so it is its group's and nobody else's) that borrows the mirror's objects through
+// objects/info/alternates. Its identities must READ the mirror's objects and nothing more:
 //
-// Consequence, documented: identities of different worktrees of ONE repository share its object
-// store and refs (a commit is visible to the repo's other worktree groups, and a branch ref can be
-// moved by them). Nothing there is ever executed; config, hooks and the per-worktree admin dir stay
-// per-identity-set. Worktrees of other repositories are unreachable.
+//   <common> (.git)    mode o-rwx; ACL group:<agor_wt_X>:--x per worktree of the repo. This is the
+//                      GATE: only the daemon and the repo's worktree groups get past it. Its mask never
+//                      gains w, so config-audit's rule (config's directory chain writable by nobody
+//                      else) keeps holding.
+//   objects/           behind the gate: directories o+rx, files o+r, never w for group or others;
+//                      default ACL other r-x so objects the daemon adds later stay readable. Refs, logs,
+//                      config, hooks stay private: identities never learn the mirror's branches.
+//
+// Worktrees made by `git worktree add` before (the linked layout, worktree-layout.ts) still need the
+// old shared access to work: while a repository has any, objects/, refs/ and logs/ stay open to its
+// worktree groups for writing (documented in README; delete and re-create those worktrees to end it).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { locateRepository, locateWorktree } from '../git/index.js';
+import { locateRepository, worktreeLayout } from '../git/index.js';
 import { WORKTREE_GROUP_PATTERN } from './names.js';
 import { readPrivConfig } from './os-state.js';
 
@@ -149,6 +145,43 @@ async function openSharedTrees(commonDir: string): Promise<void> {
   if (wtSt?.isDirectory() && wtSt.uid === myUid()) fs.chmodSync(worktrees, (wtSt.mode & 0o7777 & ~0o022) | 0o001);
 }
 
+/** Whether the mirror still has worktrees of the old linked layout (admin dirs under <common>/worktrees). */
+function hasLinkedWorktrees(commonDir: string): boolean {
+  try {
+    return fs.readdirSync(path.join(commonDir, 'worktrees')).length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Behind the gate, identities may read objects/ and nothing else: objects/ readable, never writable
+ * (this also closes a formerly shared store), every other entry of the git dir closed to others, and
+ * a default ACL so entries the daemon's git adds later (FETCH_HEAD, packed-refs) are closed too.
+ * Idempotent; a repository done before is recognised by its default ACLs and not walked again.
+ */
+async function openObjectsReadOnly(commonDir: string): Promise<void> {
+  const root = path.join(commonDir, 'objects');
+  const st = lstat(root);
+  if (!st || !st.isDirectory()) return;
+  const done = async (dir: string, entry: RegExp) => entry.test(await tool('getfacl', ['-p', '-d', '--', dir]).catch(() => ''));
+  if (!(await done(commonDir, /^default:other::---$/m))) {
+    for (const name of fs.readdirSync(commonDir)) {
+      if (name === 'objects') continue;
+      const p = path.join(commonDir, name);
+      const entry = lstat(p);
+      if (entry && !entry.isSymbolicLink() && entry.uid === myUid()) fs.chmodSync(p, entry.mode & 0o7770);
+    }
+    await setfacl(['-d', '-m', 'u::rwx,g::r-x,o::---'], [commonDir]);
+  }
+  if ((st.mode & 0o022) === 0 && (await done(root, /^default:other::r-x$/m))) return;
+  const { dirs, files } = ownedEntries(root);
+  for (const d of dirs) fs.chmodSync(d, ((fs.lstatSync(d).mode & 0o7777) & ~0o022) | 0o055);
+  for (const f of files) fs.chmodSync(f, ((fs.lstatSync(f).mode & 0o7777) & ~0o022) | 0o044);
+  // Replaces a former default ACL of other::rwx: new objects are readable, not writable, by others.
+  if (dirs.length) await setfacl(['-d', '-m', 'u::rwx,g::r-x,o::r-x'], dirs);
+}
+
 export interface WorktreeGitAccess {
   repoPath: string;
   worktreePath: string;
@@ -164,19 +197,24 @@ export async function grantWorktreeGitAccess(access: WorktreeGitAccess): Promise
   const { group } = access;
   if (!WORKTREE_GROUP_PATTERN.test(group)) throw new GitAccessError(`Invalid worktree group ${JSON.stringify(group)}`);
   const repo = await locateRepository(access.repoPath);
-  const worktree = locateWorktree(repo, access.worktreePath);
+  const layout = worktreeLayout(repo, access.worktreePath);
   const common = repo.commonDir;
   const commonSt = fs.lstatSync(common);
   if (commonSt.uid !== myUid()) throw new GitAccessError(`${common} is not owned by the daemon user; clone the repository through the daemon, or chown it`);
   await ensureReachable(common, group, access.dataDir);
-  await ensureReachable(worktree.workTree!, group, access.dataDir);
+  await ensureReachable(layout.workTree, group, access.dataDir);
   // The gate: nobody but the daemon and the repo's worktree groups enters the repository's metadata.
   fs.chmodSync(common, commonSt.mode & 0o7770);
   await setfacl(['-m', `g:${group}:x`], [common]);
+  if (layout.kind === 'clone') {
+    // Read-only objects, unless old linked worktrees of the repository still write into the store.
+    if (hasLinkedWorktrees(common)) await openSharedTrees(common);
+    else await openObjectsReadOnly(common);
+    return;
+  }
   await openSharedTrees(common);
-  // The worktree's own admin dir: its group and the daemon only.
-  const admin = worktree.gitDir;
-  const { dirs, files } = ownedEntries(admin);
+  // An old linked worktree's admin dir: its group and the daemon only.
+  const { dirs, files } = ownedEntries(layout.adminDir);
   await setfacl(['-m', `g:${group}:rwX,o::-`], [...dirs, ...files]);
   await setfacl(['-d', '-m', `u::rwx,u:${access.daemonUser}:rwx,g::rwx,g:${group}:rwx,o::-`], dirs);
 }
@@ -200,13 +238,12 @@ export async function revokeWorktreeGitAccess(repoPath: string, group: string): 
 }
 
 /**
- * The git environment a process of another identity must run with in its worktree: GIT_DIR,
- * GIT_COMMON_DIR and GIT_WORK_TREE, found from the repository's own records (never from the
- * worktree's `.git` file or the admin dir's `commondir`, which the worktree's identities can rewrite
- * to point git at configuration of their making — which another identity's git would then run).
- * With GIT_DIR explicit, git also skips its safe.directory ownership check, which would otherwise
- * refuse a worktree owned by the daemon user. The executor sets these for the agent it runs
- * (they travel in run_task); the daemon computes them here.
+ * The git environment a process of another identity must run with in its worktree. GIT_DIR made
+ * explicit keeps git from its safe.directory ownership check, which would refuse a worktree whose
+ * top directory the daemon user made. A worktree that is its own repository gets its `.git` as both
+ * GIT_DIR and GIT_COMMON_DIR; an old linked worktree its admin dir, found by name (worktree-layout.ts),
+ * never from the worktree's `.git` file or the admin dir's `commondir`, which its identities can
+ * rewrite. The executor sets these for the agent it runs (they travel in run_task).
  */
 export interface GitEnvironment {
   GIT_DIR: string;
@@ -216,8 +253,9 @@ export interface GitEnvironment {
 
 export async function worktreeGitEnvironment(repoPath: string, worktreePath: string): Promise<GitEnvironment> {
   const repo = await locateRepository(repoPath);
-  const worktree = locateWorktree(repo, worktreePath);
-  return { GIT_DIR: worktree.gitDir, GIT_COMMON_DIR: repo.commonDir, GIT_WORK_TREE: worktree.workTree! };
+  const layout = worktreeLayout(repo, worktreePath);
+  if (layout.kind === 'clone') return { GIT_DIR: layout.gitDir, GIT_COMMON_DIR: layout.gitDir, GIT_WORK_TREE: layout.workTree };
+  return { GIT_DIR: layout.adminDir, GIT_COMMON_DIR: layout.commonDir, GIT_WORK_TREE: layout.workTree };
 }
 
 /** worktreeGitEnvironment() of a worktree known to the database (its repository's path from `repos`). */

@@ -1,11 +1,14 @@
 // The Unix names agor creates and accepts: worktree groups derived from worktree ids, and the
 // accounts of strict-mode users. One place, so the daemon, the CLI and the tests agree with
-// agor-priv's own validation (DESIGN §2: agor_[a-z0-9_]{1,24} users, agor_wt_[0-9a-f]{8,16} groups).
+// agor-priv's own validation, whose rules (DESIGN §2) they import: agor-priv's bundle cannot import
+// the daemon, the daemon may import priv/ (it imports only node built-ins).
 import fs from 'node:fs';
 import os from 'node:os';
+import { USER_PATTERN, WORKTREE_GROUP_PREFIX, whyNotPersonName } from '../priv/names.js';
 
-export const UNIX_USERNAME_PATTERN = /^agor_[a-z0-9_]{1,24}$/;
-export const WORKTREE_GROUP_PATTERN = /^agor_wt_[0-9a-f]{8,16}$/;
+export { WORKTREE_GROUP_PATTERN } from '../priv/names.js';
+
+export const UNIX_USERNAME_PATTERN = USER_PATTERN;
 /** The group every agor-created account belongs to (made by scripts/install-unix-isolation.sh). */
 export const USERS_GROUP = 'agor_users';
 const GROUP_HEX_CHARS = 12;
@@ -20,7 +23,7 @@ export function worktreeGroupName(worktreeId: string): string {
   if (!/^[0-9a-f]+$/.test(hex) || hex.length < GROUP_HEX_CHARS) {
     throw new Error(`Cannot derive a Unix group from worktree id ${JSON.stringify(worktreeId)}: it is not a UUID`);
   }
-  return `agor_wt_${hex.slice(0, GROUP_HEX_CHARS)}`;
+  return `${WORKTREE_GROUP_PREFIX}${hex.slice(0, GROUP_HEX_CHARS)}`;
 }
 
 export interface ReservedNames {
@@ -64,13 +67,9 @@ export const MIN_HUMAN_UID = 1000;
  * names inside the namespace that belong to agor itself or to the system.
  */
 export function whyRefusedUnixUsername(name: unknown, reserved: ReservedNames, passwdFile?: string): string | null {
-  if (typeof name !== 'string' || !UNIX_USERNAME_PATTERN.test(name)) {
-    return 'must match ^agor_[a-z0-9_]{1,24}$ (lower-case letters, digits and _ after "agor_"; no other characters)';
-  }
-  if (name === reserved.daemonUser) return `${name} is the daemon user; sessions must never run as it`;
-  if (name === reserved.executorUser) return `${name} is the executor user (execution.executor_unix_user); a person cannot own it`;
-  if (name === USERS_GROUP) return `${name} is the name of agor's users group`;
-  if (name.startsWith('agor_wt_')) return `${name} is in the worktree-group namespace (agor_wt_*)`;
+  if (typeof name !== 'string') return `${JSON.stringify(name)} is not a name (a string is needed)`;
+  const why = whyNotPersonName(name, { daemon_user: reserved.daemonUser, executor_user: reserved.executorUser, users_group: USERS_GROUP });
+  if (why) return `${JSON.stringify(name)} ${why}`;
   const uid = passwdUid(name, passwdFile);
   if (uid !== null && uid < MIN_HUMAN_UID) return `${name} is a system account (uid ${uid}); pick another name`;
   return null;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parsePrivStderr, PrivilegedClient } from './privileged.js';
+import { describePrepareReport, parsePrepareReport, parsePrivStderr, PrivilegedClient } from './privileged.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agor-priv-client-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -102,5 +102,14 @@ describe('PrivilegedClient', () => {
   it('parsePrivStderr takes the last agor-priv line', () => {
     assert.deepEqual(parsePrivStderr('noise\nagor-priv: refused: no\n'), { codeName: 'refused', detail: 'no' });
     assert.deepEqual(parsePrivStderr('sudo: sorry\n'), { codeName: null, detail: 'sudo: sorry' });
+  });
+
+  it("prepare-worktree's report of what it left alone is parsed from its one JSON line; nothing printed is null", () => {
+    assert.equal(parsePrepareReport(''), null);
+    assert.equal(parsePrepareReport('{"prepare_worktree": broken'), null);
+    const line = JSON.stringify({ prepare_worktree: { skipped: 2, closed: 1, examples: [{ path: '/w/a', why: 'a file with 2 hard links: left unchanged' }], closedExamples: ['/w'] } });
+    const report = parsePrepareReport(`${line}\n`)!;
+    assert.deepEqual(report, { skipped: 2, closed: 1, examples: [{ path: '/w/a', why: 'a file with 2 hard links: left unchanged' }], closedExamples: ['/w'] });
+    assert.equal(describePrepareReport(report), '2 inode(s) left unchanged, 1 directory closed to others instead (/w/a: a file with 2 hard links: left unchanged; ...)');
   });
 });

@@ -75,6 +75,32 @@ export function parsePrivStderr(stderr: string): { codeName: string | null; deta
   return { codeName: null, detail: lines.slice(-2).join(' ').slice(0, 500) };
 }
 
+/** What prepare-worktree left alone (daemon/priv/tree.ts PrepareReport, printed as one JSON line). */
+export interface PrepareReport {
+  skipped: number;
+  closed: number;
+  examples: Array<{ path: string; why: string }>;
+  closedExamples: string[];
+}
+
+export function parsePrepareReport(stdout: string): PrepareReport | null {
+  const line = stdout.split('\n').find((l) => l.startsWith('{"prepare_worktree":'));
+  if (!line) return null;
+  try {
+    const r = (JSON.parse(line) as { prepare_worktree: PrepareReport }).prepare_worktree;
+    return { skipped: Number(r.skipped) || 0, closed: Number(r.closed) || 0, examples: Array.isArray(r.examples) ? r.examples : [], closedExamples: Array.isArray(r.closedExamples) ? r.closedExamples : [] };
+  } catch {
+    return null;
+  }
+}
+
+/** One line for the log: how much was left alone, and the first few reasons. */
+export function describePrepareReport(report: PrepareReport): string {
+  const shown = report.examples.slice(0, 3);
+  const first = shown.map((e) => `${e.path}: ${e.why}`).join('; ');
+  return `${report.skipped} inode(s) left unchanged, ${report.closed} director${report.closed === 1 ? 'y' : 'ies'} closed to others instead${first ? ` (${first}${report.skipped > shown.length ? '; ...' : ''})` : ''}`;
+}
+
 function assertName(value: string, pattern: RegExp, what: string): void {
   // agor-priv validates too; failing here first gives a 400-quality message without a sudo round trip.
   if (!pattern.test(value)) throw new BadRequest(`Invalid ${what} ${JSON.stringify(value)}: must match ${pattern.source}`);
@@ -100,7 +126,7 @@ export class PrivilegedClient {
       execFile(
         this.paths.sudoPath,
         this.argv(verb, flags),
-        { env: SUDO_ENV, timeout: verb === 'prepare-worktree' ? TREE_TIMEOUT_MS : TIMEOUT_MS, killSignal: 'SIGTERM', maxBuffer: 1024 * 1024, windowsHide: true },
+        { env: SUDO_ENV, timeout: verb === 'prepare-worktree' || verb === 'remove-tree' ? TREE_TIMEOUT_MS : TIMEOUT_MS, killSignal: 'SIGTERM', maxBuffer: 1024 * 1024, windowsHide: true },
         (error, stdout, stderr) => {
           if (!error) return resolve(String(stdout));
           const code = typeof error.code === 'number' ? error.code : null;
@@ -142,8 +168,14 @@ export class PrivilegedClient {
     await this.run('remove-group', [['group', group]]);
   }
 
-  async prepareWorktree(dir: string, group: string, others: FsAccess): Promise<void> {
+  /** Resolves with what agor-priv left unchanged (null when it changed everything). */
+  async prepareWorktree(dir: string, group: string, others: FsAccess): Promise<PrepareReport | null> {
     assertName(group, WORKTREE_GROUP_PATTERN, 'worktree group');
-    await this.run('prepare-worktree', [['path', dir], ['group', group], ['others', others]]);
+    return parsePrepareReport(await this.run('prepare-worktree', [['path', dir], ['group', group], ['others', others]]));
+  }
+
+  /** Deletes a worktree's directory as root by a no-follow descriptor walk (never by path). */
+  async removeTree(dir: string): Promise<void> {
+    await this.run('remove-tree', [['path', dir]]);
   }
 }

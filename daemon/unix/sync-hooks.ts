@@ -2,8 +2,10 @@
 // who may run where — worktree created/deleted, others_can / others_fs_access, owners, a user's role,
 // disabled flag or unix_username — is followed synchronously by the operating system. If the OS
 // cannot follow, the API call fails with agor-priv's message and the database change is undone
-// (except a deletion, which cannot be; then the message says how to finish it).
-import { BadRequest, Forbidden, type FeathersError } from '@feathersjs/errors';
+// (except a deletion, which cannot be; then the message says how to finish it; and a tightening of
+// others_fs_access, which is never undone: the database must not claim again an access the owner
+// took away and part of the tree may no longer give).
+import { BadRequest, FeathersError, Forbidden } from '@feathersjs/errors';
 import type { NextFunction, Params } from '@feathersjs/feathers';
 import type { Application, HookContext } from '../declarations.js';
 import { atLeast } from '../auth/roles.js';
@@ -12,7 +14,8 @@ import { reevaluateWorktree } from '../channels.js';
 import { recordSecurityEvent } from '../audit/security-event.js';
 import { parseInput } from '../services/validate.js';
 import { z } from 'zod';
-import { PrivilegedClient } from './privileged.js';
+import { describePrepareReport, PrivilegedClient, type PrepareReport } from './privileged.js';
+import { FS_ACCESS } from '../rbac/tiers.js';
 import { asSyncError, UnixSync, type SyncReport } from './sync.js';
 import { currentUsername, whyRefusedUnixUsername, worktreeGroupName, type ReservedNames } from './names.js';
 import { readPrivConfig } from './os-state.js';
@@ -75,14 +78,18 @@ async function syncOrUndo(
   sync: () => Promise<unknown>,
   undo: () => Promise<void>,
   resync: () => Promise<unknown>,
+  undone = 'The change was undone because the operating system could not follow it',
 ): Promise<void> {
   try {
     await sync();
   } catch (raw) {
-    const error = asSyncError(raw, 'The change was undone because the operating system could not follow it');
+    const error = asSyncError(raw, undone);
     try {
       await undo();
-      await resync().catch((e) => console.error('[unix] re-sync after undo failed:', (e as Error).message));
+      await resync().catch((e) => {
+        console.error('[unix] re-sync after undo failed:', (e as Error).message);
+        error.message += `; re-applying the previous state failed too (${(e as Error).message}): run \`agor admin sync-unix\``;
+      });
       if (worktreeId) await reevaluateWorktree(ctx.app as Application, worktreeId).catch(() => undefined);
     } catch (undoError) {
       error.message += `; undoing it failed too (${(undoError as Error).message}): run \`agor admin sync-unix\``;
@@ -95,6 +102,24 @@ async function syncOrUndo(
 }
 
 const ACCESS_FIELDS = ['others_can', 'others_fs_access', 'dangerously_allow_session_sharing'] as const;
+
+/** Whether others_fs_access goes from `before` to something more closed. */
+function isTightening(before: unknown, after: unknown): boolean {
+  const rank = (v: unknown) => FS_ACCESS.indexOf(v as (typeof FS_ACCESS)[number]);
+  return rank(after) >= 0 && rank(after) < rank(before);
+}
+
+/** agor-priv left parts of a worktree as they were (and closed their directories instead): audited. */
+async function auditTreeReport(app: Application, params: Params, worktreeId: string, report: PrepareReport | null): Promise<void> {
+  if (!report) return;
+  await recordSecurityEvent(app, {
+    actor: params.user,
+    action: 'unix.tree_left_alone',
+    worktreeId,
+    message: `prepare-worktree of worktree ${worktreeId}: ${describePrepareReport(report)}`,
+    details: { skipped: report.skipped, closed: report.closed, examples: report.examples.slice(0, 10), closed_examples: report.closedExamples.slice(0, 10) },
+  }).catch((e) => console.error('[unix] could not audit a prepare-worktree report:', e));
+}
 
 function worktreeHooks(app: Application, sync: UnixSync): void {
   const db = () => app.get('db');
@@ -130,21 +155,29 @@ function worktreeHooks(app: Application, sync: UnixSync): void {
           await next();
           if (!before) return;
           const changedFs = data.others_fs_access !== undefined && data.others_fs_access !== before.others_fs_access;
+          // A tightening is never undone: if the filesystem could not follow (entirely), the database
+          // keeps the closed value, which the re-sync and `agor admin sync-unix` keep applying, rather
+          // than claiming again an access the owner took away and part of the tree no longer gives.
+          const tightening = changedFs && isTightening(before.others_fs_access, data.others_fs_access);
+          const restored = tightening ? { ...before, others_fs_access: data.others_fs_access } : before;
           await syncOrUndo(
             ctx,
             id,
             async () => {
-              if (changedFs) await sync.reapplyModes(id);
+              if (changedFs) await auditTreeReport(app, ctx.params, id, await sync.reapplyModes(id));
               await sync.syncMembers([id]);
             },
             async () => {
-              await db()('worktrees').where('id', id).update(before);
-              Object.assign(ctx.result as object, before);
+              await db()('worktrees').where('id', id).update(restored);
+              Object.assign(ctx.result as object, restored);
             },
             async () => {
               if (changedFs) await sync.reapplyModes(id);
               await sync.syncMembers([id]);
             },
+            tightening
+              ? `others_fs_access stays "${String(data.others_fs_access)}" (a tightening is never undone; any other change was), but the filesystem could not follow it entirely: fix the cause and run \`agor admin sync-unix\``
+              : undefined,
           );
         },
       ],
@@ -205,6 +238,12 @@ function userHooks(app: Application, sync: UnixSync): void {
       try {
         await sync.priv.ensureUser(data.unix_username);
       } catch (error) {
+        // agor-priv refuses an existing account it did not create or one with groups that are not
+        // agor's: a choice of the caller's, told in agor-priv's own sentence.
+        if (error instanceof FeathersError && (error.data as { code_name?: string } | undefined)?.code_name === 'refused') {
+          const why = error.message.replace(/^agor-priv ensure-user failed \(refused\): /, '');
+          throw new BadRequest(`Invalid data: "unix_username": the Unix account ${data.unix_username} cannot be used: ${why}; nothing was changed`, { errors: { unix_username: why } });
+        }
         throw asSyncError(error, `The Unix account ${data.unix_username} could not be created; nothing was changed`);
       }
     }
@@ -262,7 +301,8 @@ function userHooks(app: Application, sync: UnixSync): void {
   });
 }
 
-const unixSyncSchema = z.strictObject({ dry_run: z.boolean().default(false), prune: z.boolean().default(false) });
+// dry_run has no default: a call that does not say it wants changes (an empty or unreadable body) changes nothing.
+const unixSyncSchema = z.strictObject({ dry_run: z.boolean({ error: '"dry_run" is required: true to only report, false to apply the changes' }), prune: z.boolean().default(false) });
 
 /** POST /unix-sync {dry_run, prune}: `agor admin sync-unix`. Admins and owners only. */
 export class UnixSyncService {
@@ -271,7 +311,7 @@ export class UnixSyncService {
   async create(data: unknown, params: Params): Promise<SyncReport> {
     const subject = subjectOf(params);
     if (!atLeast(subject.role, 'admin')) throw new Forbidden('Only admins and owners reconcile Unix groups (agor admin sync-unix)');
-    const { dry_run, prune } = parseInput(unixSyncSchema, data ?? {});
+    const { dry_run, prune } = parseInput(unixSyncSchema, data);
     const report = await unixSyncOf(this.app).reconcile({ dryRun: dry_run, prune });
     if (!dry_run && report.actions.length > 0) {
       await recordSecurityEvent(this.app, {

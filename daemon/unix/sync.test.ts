@@ -58,8 +58,9 @@ class RecordingPriv extends PrivilegedClient {
     m.delete(group);
     this.save(m);
   }
-  override async prepareWorktree(dirPath: string, group: string, others: string): Promise<void> {
+  override async prepareWorktree(dirPath: string, group: string, others: string): Promise<null> {
     this.calls.push(`prepare-worktree ${path.basename(dirPath)} ${group} ${others}`);
+    return null;
   }
 }
 

@@ -10,7 +10,7 @@ import type { AgorConfig } from '../config/schema.js';
 import type { Role } from '../auth/roles.js';
 import { decide, type Policy, type Subject, type WorktreeFacts } from '../rbac/decide.js';
 import type { FsAccess, Tier } from '../rbac/tiers.js';
-import { PrivilegedClient } from './privileged.js';
+import { describePrepareReport, PrivilegedClient, type PrepareReport } from './privileged.js';
 import { grantWorktreeGitAccess, revokeWorktreeGitAccess } from './git-access.js';
 import { currentUsername, UNIX_USERNAME_PATTERN, WORKTREE_GROUP_PATTERN, worktreeGroupName } from './names.js';
 import { readGroups, readUsers } from './os-state.js';
@@ -187,7 +187,7 @@ export class UnixSync {
     const group = w.unix_group ?? worktreeGroupName(w.id);
     try {
       await this.priv.ensureGroup(group);
-      await this.priv.prepareWorktree(w.path, group, w.others_fs_access);
+      this.logReport(w, await this.priv.prepareWorktree(w.path, group, w.others_fs_access));
       if (w.repo_path) await grantWorktreeGitAccess({ repoPath: w.repo_path, worktreePath: w.path, group, dataDir: this.deps.dataDir, daemonUser: this.daemonUser });
     } catch (error) {
       throw asSyncError(error, `Preparing Unix group ${group} for worktree ${w.name} failed`);
@@ -197,25 +197,53 @@ export class UnixSync {
     return group;
   }
 
-  /** others_fs_access changed: prepare-worktree again with the new value. */
-  reapplyModes(worktreeId: string): Promise<void> {
+  /**
+   * others_fs_access changed: prepare-worktree again with the new value. Resolves with what
+   * agor-priv left alone (a hard-linked or foreign file, a too-deep directory): the change still
+   * stands, since agor-priv never leaves the tree more open than asked (it closes instead).
+   */
+  reapplyModes(worktreeId: string): Promise<PrepareReport | null> {
     return this.serial(async () => {
       const [w] = await this.worktrees([worktreeId]);
-      if (!w) return;
+      if (!w) return null;
       if (!w.unix_group) {
         await this.prepareWorktreeNow(worktreeId);
-        return;
+        return null;
       }
-      await this.applyModes(w);
+      return this.applyModes(w);
     });
   }
 
-  private async applyModes(w: WorktreeUnixState): Promise<void> {
+  private async applyModes(w: WorktreeUnixState): Promise<PrepareReport | null> {
+    let report: PrepareReport | null;
     try {
-      await this.priv.prepareWorktree(w.path, w.unix_group!, w.others_fs_access);
+      report = await this.priv.prepareWorktree(w.path, w.unix_group!, w.others_fs_access);
     } catch (error) {
       throw asSyncError(error, `Applying others_fs_access "${w.others_fs_access}" to worktree ${w.name} failed`);
     }
+    this.logReport(w, report);
+    return report;
+  }
+
+  private logReport(w: Pick<WorktreeUnixState, 'name' | 'path' | 'others_fs_access'>, report: PrepareReport | null): void {
+    if (report) console.warn(`[unix] prepare-worktree ${w.path} (worktree ${w.name}, others ${w.others_fs_access}): ${describePrepareReport(report)}`);
+  }
+
+  /**
+   * Deleting a worktree: its group loses every member first (strict; insulated has none), so no new
+   * process of a person carries it, then agor-priv removes the directory as root by its no-follow walk.
+   */
+  removeWorktreeTree(worktreeId: string, dir: string): Promise<void> {
+    return this.serial(async () => {
+      const [w] = await this.worktrees([worktreeId]);
+      const group = w?.unix_group;
+      try {
+        if (group && WORKTREE_GROUP_PATTERN.test(group) && (this.groups().get(group)?.members.length ?? 0) > 0) await this.priv.setGroupMembers(group, []);
+        await this.priv.removeTree(dir);
+      } catch (error) {
+        throw asSyncError(error, `The worktree's directory ${dir} could not be removed`);
+      }
+    });
   }
 
   /** After a worktree was deleted: its group leaves the repository's ACLs, then the group goes. */
@@ -282,7 +310,10 @@ export class UnixSync {
         report.notes.push(`Worktree ${w.name} (${w.id}): its directory ${w.path} is missing; its modes were not applied`);
         continue;
       }
-      await step('prepare-worktree', w.path, `${group} others=${w.others_fs_access}`, () => this.priv.prepareWorktree(w.path, group, w.others_fs_access));
+      await step('prepare-worktree', w.path, `${group} others=${w.others_fs_access}`, async () => {
+        const left = await this.priv.prepareWorktree(w.path, group, w.others_fs_access);
+        if (left) report.notes.push(`Worktree ${w.name} (${w.path}): ${describePrepareReport(left)}`);
+      });
       if (w.repo_path) {
         await step('git-access', w.repo_path, group, () =>
           grantWorktreeGitAccess({ repoPath: w.repo_path!, worktreePath: w.path, group, dataDir: this.deps.dataDir, daemonUser: this.daemonUser }),

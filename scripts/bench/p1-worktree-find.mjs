@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // P1 (not part of npm test). After a build:
-//   node scripts/bench/p1-worktree-find.mjs [--worktrees 10000] [--users 200] [--seconds 5] [--concurrency 10]
+//   node scripts/bench/p1-worktree-find.mjs [--worktrees 10000] [--users 200] [--seconds 5] [--concurrency 10] [--scenario mixed|owned|open]
 // Seeds a temp AGOR_HOME straight through the database (no git: worktree rows have fake paths):
-// N worktrees with 1-2 owners each and others_can spread over none/view/session/prompt/all, and
+// N worktrees with 1-2 owners each and others_can spread over none/view/session/prompt/all
+// (--scenario mixed, the default); or others_can `none` on all, the measuring member owning one
+// in 100 (--scenario owned: the owner-scoped list at scale); or `view` on all, same owners (open);
 // U users sharing one bcrypt hash. Then, in the same run, starts the daemon (a child process)
 // with execution.worktree_rbac on and off and drives `GET /worktrees?$limit=50` as a member over
 // loopback with a fixed concurrency for a fixed time: requests/s, p50, p99, and the on/off ratio.
@@ -41,6 +43,14 @@ const WARMUP_MS = 1000;
 const MAX_REQUESTS = 2_000_000; // a hard bound besides the time
 const PAGE = 50;
 const TIERS = ['none', 'view', 'session', 'prompt', 'all'];
+const SCENARIO = process.argv.includes('--scenario') ? process.argv[process.argv.indexOf('--scenario') + 1] : 'mixed';
+if (!['mixed', 'owned', 'open'].includes(SCENARIO)) {
+  console.error('--scenario is one of mixed, owned, open');
+  process.exit(2);
+}
+/** others_can of worktree i, and whether the measuring member (users[0]) is its first owner. */
+const tierOf = (i) => (SCENARIO === 'owned' ? 'none' : SCENARIO === 'open' ? 'view' : TIERS[i % TIERS.length]);
+const memberOwns = (i) => SCENARIO !== 'mixed' && i % 100 === 0;
 const PASSWORD = 'bench-user-password-1';
 const ROUNDS = 12; // as the daemon hashes; done once
 const { BCRYPT_ROUNDS } = await import(dist('daemon/services/users/users.schema.js'));
@@ -62,11 +72,13 @@ async function seed(runtime) {
   const base = Date.parse('2025-01-01T00:00:00.000Z');
   for (let i = 0; i < WORKTREES; i++) {
     const id = crypto.randomUUID();
-    const first = users[Math.floor(random() * users.length)];
+    let first = users[Math.floor(random() * users.length)];
+    if (memberOwns(i)) first = users[0];
+    else if (SCENARIO !== 'mixed' && first === users[0]) first = users[1];
     const created = new Date(base + i * 1000).toISOString();
-    worktrees.push(worktreeRow({ id, repoId, name: `wt-${i}`, othersCan: TIERS[i % TIERS.length], createdBy: first.id, at: created }));
+    worktrees.push(worktreeRow({ id, repoId, name: `wt-${i}`, othersCan: tierOf(i), createdBy: first.id, at: created }));
     owners.push({ worktree_id: id, user_id: first.id, added_by: first.id, added_at: created });
-    if (random() < 0.5) {
+    if (random() < 0.5 && SCENARIO === 'mixed') {
       let second = users[Math.floor(random() * users.length)];
       if (second.id === first.id) second = users[(users.indexOf(first) + 1) % users.length];
       owners.push({ worktree_id: id, user_id: second.id, added_by: first.id, added_at: created });
@@ -223,7 +235,7 @@ const home = await makeHome('agor-bench-p1-');
 let failed = false;
 try {
   console.log(
-    `P1 worktree find: ${WORKTREES} worktrees, ${USERS} users, GET /worktrees?$limit=${PAGE} as a member, ` +
+    `P1 worktree find (${SCENARIO}): ${WORKTREES} worktrees, ${USERS} users, GET /worktrees?$limit=${PAGE} as a member, ` +
       `concurrency ${CONCURRENCY}, ${SECONDS} s each after ${WARMUP_MS} ms warm-up (node ${process.version}, ${os.cpus().length} CPUs, loopback)`,
   );
   const seeded = await seed(home.runtime());

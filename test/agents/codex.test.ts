@@ -21,6 +21,7 @@ import {
   task,
   types,
 } from './support.js';
+import { processesWith } from '../helpers/proc.js';
 
 const KEY = 'sk-openai-fake-test-key-0123456789';
 const TIMEOUT = { timeout: 180_000 };
@@ -29,19 +30,6 @@ const OPTIONS = { max_retries: 0 };
 
 /** Codex warns (as a non-fatal error item) that it has no metadata for an unknown model. */
 const significant = (messages: AgentMessage[]) => messages.filter((m) => !(m.type === 'error' && m.content.fatal === false));
-
-function processesWith(marker: string): number[] {
-  const found: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker)) found.push(Number(entry));
-    } catch {
-      /* gone */
-    }
-  }
-  return found;
-}
 
 after(cleanupTempDirs);
 
@@ -202,7 +190,7 @@ describe('codex adapter (real SDK, fake OpenAI Responses API)', () => {
     assert.equal(result.status, 'stopped');
     assert.ok(toolStarted, 'the command was running when the stop came');
     assert.deepEqual(processesWith(marker), [], 'no process of the task survives');
-    await new Promise((r) => setTimeout(r, 4500));
+    // Only the marked process could still write it (its 4 s timer); none is left, so it never will.
     assert.equal(fs.existsSync(late), false, 'the command never finished');
   });
 
@@ -218,7 +206,8 @@ describe('codex adapter (real SDK, fake OpenAI Responses API)', () => {
     assert.equal(result.status, 'failed');
     assert.match(result.error ?? '', /command_execution was denied by policy: no shell on this box/);
     assert.equal(fake.responseRequests().length - before, 1, 'no further model turn');
-    await new Promise((r) => setTimeout(r, 2500));
+    // The command line of whatever would touch it names the file: none is left, so nothing ever will.
+    assert.deepEqual(processesWith(marker), [], 'no process of the denied command survives run()');
     assert.equal(fs.existsSync(marker), false, 'the denied command was stopped before it finished');
   });
 

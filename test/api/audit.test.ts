@@ -221,7 +221,7 @@ describe('audit events', () => {
     const isKey = (x: { event: string; args: unknown[] }) =>
       x.event === 'audit created' && (x.args[0] as PublicAuditEvent).action === 'apikey.created' && (x.args[0] as PublicAuditEvent).target_id === id;
     await waitFor(() => adminSocket.events.some(isKey), 3000, 'audit event on the admin socket');
-    await new Promise((r) => setTimeout(r, 100));
+    await d.barrier([memberSocket]);
     assert.ok(!memberSocket.events.some((x) => x.event.startsWith('audit')), 'a member hears no audit events');
   });
 

@@ -118,6 +118,8 @@ function expectedOutcome(action: Action, s: Situation): Expected {
   const seesContents = s.isOwner || rank(tier) >= rank('view');
   const seesTarget = row.target === 'record' ? seesContents || isAdmin : seesContents;
   if (!seesTarget) return row.list ? 'omitted' : 'NotFound'; // "none makes the worktree invisible"
+  // "viewer role: effective tier capped at view — ownership included"
+  if (s.role === 'viewer' && row.needs !== 'view') return 'Forbidden';
   if (s.isOwner) return 'ok'; // "Owners have every action"
   if (isAdmin && (row.readsRecord || row.breakGlass)) return 'ok';
   if (row.needs === 'owner') return 'Forbidden';
@@ -131,7 +133,8 @@ function expectedOutcome(action: Action, s: Situation): Expected {
 /** At least this many cases must run: deleting spec rows or dimensions cannot shrink it silently. */
 const MIN_CASES_RBAC_ON = 2000;
 const MIN_CASES_RBAC_OFF = 400;
-const counts = { on: 0, off: 0 };
+/** Cases each matrix defines (counted as its tests are declared, so the count does not depend on which tests ran first). */
+const planned = { on: 0, off: 0 };
 
 // [SECURITY] lines are written by the in-process daemon; keep them for the checks, not the output.
 const securityLines: string[] = [];
@@ -191,8 +194,8 @@ interface Group extends Situation {
 async function makeGroup(w: World, role: Role, isOwner: boolean, tier: Tier): Promise<Group> {
   const subject = w.subjects[role];
   const wt = await createWorktree(w.creator, w.repoId, { others_can: 'all', coOwners: isOwner ? [subject.id] : [] });
-  // A viewer cannot start sessions; its own session can only predate a demotion.
-  const own = role === 'viewer' && !isOwner ? await insertSession(w.d, wt.id, subject.id) : await createSession(subject, wt.id);
+  // A viewer (owner or not) cannot start sessions; its own session can only predate a demotion.
+  const own = role === 'viewer' ? await insertSession(w.d, wt.id, subject.id) : await createSession(subject, wt.id);
   const other = await createSession(w.creator, wt.id);
   const otherTask = await createTask(w.creator, other.id);
   const message = await appendMessage(w.d, otherTask.id);
@@ -400,10 +403,11 @@ const PERFORM: Record<Action, Perform> = {
   },
 };
 
-/** Runs every action for one group over both transports; returns the mismatches. */
-async function runGroup(w: World, role: Role, isOwner: boolean, tier: Tier, transports: readonly Transport[]): Promise<string[]> {
+/** Runs every action for one group over both transports; returns the mismatches and how many cases ran. */
+async function runGroup(w: World, role: Role, isOwner: boolean, tier: Tier, transports: readonly Transport[]): Promise<{ mismatches: string[]; ran: number }> {
   const g = await makeGroup(w, role, isOwner, tier);
   const mismatches: string[] = [];
+  let ran = 0;
   // 'delete worktree' last: a wrongly allowed delete of the group's worktree cannot spoil the rest.
   const ordered = [...ACTIONS.filter((a) => a !== 'delete worktree'), 'delete worktree' as const];
   for (const transport of transports) {
@@ -416,11 +420,11 @@ async function runGroup(w: World, role: Role, isOwner: boolean, tier: Tier, tran
         const what = error instanceof assert.AssertionError ? 'assertion failed' : 'setup or check failed';
         actual = `${what}: ${(error as Error).message.split('\n')[0]}`;
       }
-      counts[w.rbac ? 'on' : 'off'] += 1;
+      ran += 1;
       if (actual !== expected) mismatches.push(`${role}${isOwner ? ' (worktree owner)' : ''}, tier ${tier}, ${transport}: ${action} → ${actual}, expected ${expected}`);
     }
   }
-  return mismatches;
+  return { mismatches, ran };
 }
 
 function describeMatrix(rbac: boolean, tiers: readonly Tier[]): void {
@@ -434,9 +438,11 @@ function describeMatrix(rbac: boolean, tiers: readonly Tier[]): void {
     for (const role of ROLES) {
       for (const isOwner of [false, true]) {
         for (const tier of tiers) {
+          planned[rbac ? 'on' : 'off'] += ACTIONS.length * TRANSPORTS.length;
           it(`${role}${isOwner ? ', worktree owner' : ''}, others_can ${tier}`, async () => {
-            const mismatches = await runGroup(w, role, isOwner, tier, TRANSPORTS);
+            const { mismatches, ran } = await runGroup(w, role, isOwner, tier, TRANSPORTS);
             assert.deepEqual(mismatches, []);
+            assert.equal(ran, ACTIONS.length * TRANSPORTS.length, 'every action over every transport');
           });
         }
       }
@@ -461,6 +467,11 @@ describe('the spec table itself', () => {
     assert.equal(expectedOutcome('patch worktree', at('member', false, 'none', false)), 'ok');
     assert.equal(expectedOutcome('delete worktree', at('member', false, 'none', false)), 'Forbidden');
     assert.equal(expectedOutcome('get session', at('viewer', false, 'none', false)), 'ok');
+    // A viewer who owns a worktree sees it and acts on nothing (DESIGN §4, issue 14).
+    assert.equal(expectedOutcome('get session', at('viewer', true, 'none')), 'ok');
+    assert.equal(expectedOutcome('create session', at('viewer', true, 'all')), 'Forbidden');
+    assert.equal(expectedOutcome('delete worktree', at('viewer', true, 'none')), 'Forbidden');
+    assert.equal(expectedOutcome('add another owner', at('viewer', true, 'all', false)), 'Forbidden');
   });
 });
 
@@ -469,9 +480,10 @@ describeMatrix(true, TIERS);
 describeMatrix(false, ['none']);
 
 describe('case count', () => {
-  it(`ran at least ${MIN_CASES_RBAC_ON} cases with worktree_rbac on and ${MIN_CASES_RBAC_OFF} with it off`, () => {
-    console.log(`authorization matrix: ${counts.on} cases with worktree_rbac on, ${counts.off} with it off, ${counts.on + counts.off} in all`);
-    assert.ok(counts.on >= MIN_CASES_RBAC_ON, `only ${counts.on} cases ran with worktree_rbac on`);
-    assert.ok(counts.off >= MIN_CASES_RBAC_OFF, `only ${counts.off} cases ran with worktree_rbac off`);
+  // Each group's test proves it ran all of its cases; this one, that the groups add up.
+  it(`defines at least ${MIN_CASES_RBAC_ON} cases with worktree_rbac on and ${MIN_CASES_RBAC_OFF} with it off`, () => {
+    console.log(`authorization matrix: ${planned.on} cases with worktree_rbac on, ${planned.off} with it off, ${planned.on + planned.off} in all`);
+    assert.ok(planned.on >= MIN_CASES_RBAC_ON, `only ${planned.on} cases with worktree_rbac on`);
+    assert.ok(planned.off >= MIN_CASES_RBAC_OFF, `only ${planned.off} cases with worktree_rbac off`);
   });
 });

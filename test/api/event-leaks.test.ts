@@ -159,7 +159,8 @@ const personOf = (sock: SocketClient) => Object.values(people).find((p) => p.soc
 
 /**
  * Ends a window: a board created now is published to every signed-in socket after everything
- * before it; once each live socket has it (and a short grace), the window is cut there.
+ * before it (one connection keeps its order; the publishers are synchronous); once each live
+ * socket has it, anything the window's operations published has arrived, and the window is cut there.
  */
 async function settle(): Promise<{ sentinel: string; cut: Map<SocketClient, number> }> {
   sentinelCount += 1;
@@ -170,7 +171,6 @@ async function settle(): Promise<{ sentinel: string; cut: Map<SocketClient, numb
     if (Date.now() > deadline) throw new Error(`sentinel ${sentinelCount} did not reach every live socket`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  await new Promise((r) => setTimeout(r, 150));
   return { sentinel: board.id, cut: new Map(allSockets().map((s) => [s, s.events.length])) };
 }
 
@@ -365,12 +365,15 @@ describe('event leaks', () => {
   it('a role change re-evaluates admin channel membership: promoted, it hears records (not contents); demoted, it stops', async () => {
     const { promoted, ownerA, root } = people;
     await unchecked(async () => {
+      // Its own starting point, whatever ran before it: W1 private, W2 at `session`.
+      await patchWorktree(ownerA!, 'W1', { others_can: 'none' });
+      await patchWorktree(ownerA!, 'W2', { others_can: 'session' });
       await root!.actor.rest.service('users').patch(promoted!.actor.id, { role: 'admin' });
       promoted!.role = 'admin';
     });
     const mark = promoted!.sockets.map((s) => s.events.length);
     await window('promoted to admin', async () => {
-      // W2 is `session` now and W1 `none`: records of W1 reach the new admin, its sessions do not.
+      // W1 is `none`: its records reach the new admin, its sessions do not.
       await patchWorktree(ownerA!, 'W1', { others_fs_access: 'none' });
       await session(ownerA!, 'W1');
     });

@@ -20,7 +20,7 @@ import {
   type Transport,
 } from '../helpers/worktree-fixture.js';
 import { errorHandler } from '../../daemon/http/errors.js';
-import { healthRoute, refuseQueryTokens, remoteAddress } from '../../daemon/http/middleware.js';
+import { healthRoute, refuseQueryTokens, remoteAddress, requireJsonBodies } from '../../daemon/http/middleware.js';
 import { webUi } from '../../daemon/http/static-ui.js';
 import type { PublicWorktree } from '../../daemon/services/worktrees/worktrees.shared.js';
 
@@ -194,6 +194,7 @@ function middlewareClasses(): MiddlewareClass[] {
     },
     { name: 'refuse tokens in query strings', sample: () => refuseQueryTokens(), routes: [] },
     { name: 'remote address for services', sample: () => remoteAddress(), routes: [] },
+    { name: 'JSON bodies only (415)', sample: () => requireJsonBodies(), routes: [] },
     { name: 'body parser', sample: () => bodyParser(), routes: [] },
     { name: 'Feathers parseAuthentication', sample: () => restAuthentication, routes: [] },
     { name: 'Feathers REST service router', sample: () => restServices, routes: 'services' },
@@ -283,20 +284,20 @@ async function restCall(path: string, method: string, call: Call, token?: string
   return body.name!;
 }
 
-const NO_ANSWER = 'no answer';
-
-/**
- * One raw Socket.IO emit with the argument layout Feathers expects. The server listens only for
- * method names some service exposes; any other emit goes unanswered (and runs nothing).
- */
-function socketCall(sock: SocketClient, path: string, method: string, call: Call, { waitMs = 5000, silenceOk = false } = {}): Promise<Outcome> {
+/** One raw Socket.IO emit with the argument layout Feathers expects; `answer` gets its outcome if it is answered. */
+function emitCall(sock: SocketClient, path: string, method: string, call: Call, answer: (outcome: Outcome) => void): void {
   const layout = (defaultServiceArguments as Record<string, string[]>)[method] ?? ['data', 'params'];
   const args = layout.map((arg) => (arg === 'id' ? call.id : arg === 'data' ? (call.data ?? {}) : { ...(call.query ?? {}) }));
+  sock.socket.emit(method, concretePath(path, call.route), ...args, (error: { name?: string } | null) => answer(error ? (error.name ?? JSON.stringify(error)) : 'ok'));
+}
+
+/** A call over Socket.IO that must be answered. */
+function socketCall(sock: SocketClient, path: string, method: string, call: Call, waitMs = 5000): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => (silenceOk ? resolve(NO_ANSWER) : reject(new Error(`${method} ${path}: no answer over Socket.IO`))), waitMs);
-    sock.socket.emit(method, concretePath(path, call.route), ...args, (error: { name?: string } | null) => {
+    const timer = setTimeout(() => reject(new Error(`${method} ${path}: no answer over Socket.IO`)), waitMs);
+    emitCall(sock, path, method, call, (outcome) => {
       clearTimeout(timer);
-      resolve(error ? (error.name ?? JSON.stringify(error)) : 'ok');
+      resolve(outcome);
     });
   });
 }
@@ -376,7 +377,6 @@ describe('calls without credentials and with a viewer\'s', () => {
 
   it('methods a service does not expose are refused on both transports, whoever asks', async () => {
     const services = registered();
-    const exposedSomewhere = new Set(services.flatMap((s) => s.methods));
     const before = await snapshot();
     const calls: Promise<string | null>[] = [];
     for (const { path, methods } of services) {
@@ -387,10 +387,10 @@ describe('calls without credentials and with a viewer\'s', () => {
           const check = (transport: string, actual: string, expected: string) => (actual === expected ? null : `${who} ${transport} ${method} ${path} → ${actual}, expected ${expected}`);
           // Over REST an unexposed method is 405 before anything else runs.
           calls.push(restCall(path, method, call, token).then((actual) => check('rest', actual, 'MethodNotAllowed')));
-          // Over Socket.IO: MethodNotAllowed when another service has that method, else no listener at all.
-          const expected = exposedSomewhere.has(method) ? 'MethodNotAllowed' : NO_ANSWER;
+          // Over Socket.IO: MethodNotAllowed too, whether or not another service has that method
+          // (silence would leave the caller waiting for its timeout).
           const sock = who === 'viewer' ? viewerSocket : anonymousSocket;
-          calls.push(socketCall(sock, path, method, call, { waitMs: 1500, silenceOk: true }).then((actual) => check('socket', actual, expected)));
+          calls.push(socketCall(sock, path, method, call).then((actual) => check('socket', actual, 'MethodNotAllowed')));
         }
       }
     }

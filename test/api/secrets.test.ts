@@ -215,7 +215,7 @@ describe('user-secrets: nobody reads, changes or deletes another user\'s secrets
     await waitFor(() => secretEvents(mine).length === 3, 3000, 'the owner\'s three events');
     assert.deepEqual(secretEvents(mine).map((e) => e.event), ['user-secrets created', 'user-secrets patched', 'user-secrets removed']);
     for (const e of secretEvents(mine)) assertPublic(e.args[0]);
-    await new Promise((r) => setTimeout(r, 200));
+    await d.barrier([theirs, admins, owners]);
     for (const other of [theirs, admins, owners]) assert.deepEqual(secretEvents(other), []);
     for (const s of [mine, theirs, admins, owners]) s.close();
   });

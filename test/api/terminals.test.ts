@@ -9,6 +9,7 @@ import { cleanupTempDirs, createWorktree, outcome, ownerActor, quickActor, regis
 import type { PublicWorktree } from '../../daemon/services/worktrees/worktrees.shared.js';
 import { terminalsOf } from '../../daemon/terminal/manager.js';
 import { alive } from '../helpers/proc.js';
+import { terminalWireEvent } from '../../daemon/services/terminals/terminals.shared.js';
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>]/g;
@@ -35,10 +36,10 @@ class Term {
     readonly sock: SocketClient,
     readonly id: string,
   ) {
-    sock.socket.on('terminals output', (e: { id: string; data: string }) => {
+    sock.socket.on(terminalWireEvent('output'), (e: { id: string; data: string }) => {
       if (e.id === id) this.raw += e.data;
     });
-    sock.socket.on('terminals exit', (e: { id: string; code: number }) => {
+    sock.socket.on(terminalWireEvent('exit'), (e: { id: string; code: number }) => {
       if (e.id === id) this.exit = { code: e.code };
     });
   }
@@ -177,7 +178,11 @@ describe('terminals', () => {
       await mine.type('echo BOB-$((2*21))\r');
       await mine.waitText(/BOB-42/);
       await terminals(bob.socket).remove(mine.id);
-      await new Promise((r) => setTimeout(r, 200));
+      // Barriers: the shell reads its input in order, so once a later command's output is back, an
+      // earlier HIJACK would have echoed; and the sockets have everything published before the marker.
+      await t.type('echo BARRIER-$((40+2))\r');
+      await t.waitText(/BARRIER-42/);
+      await d.barrier([bob.socket, otherTab]);
       assert.ok(!t.text.includes('HIJACK'), 'nothing another socket sent reached the shell');
       assert.ok(!t.text.includes('BOB-42'));
       const leaked = bob.socket.events.slice(bobEventsBefore).filter((e) => JSON.stringify(e.args).includes(t.id) || JSON.stringify(e.args).includes('SECRET-1337'));
@@ -224,7 +229,7 @@ describe('terminals', () => {
     let ys = 0;
     let tail = '';
     let done = false;
-    sock.socket.on('terminals output', (e: { id: string; data: string }) => {
+    sock.socket.on(terminalWireEvent('output'), (e: { id: string; data: string }) => {
       if (e.id !== t.id || done) return;
       for (let i = e.data.indexOf('\x01'); i >= 0; i = e.data.indexOf('\x01', i + 1)) ys += 1;
       // The marker may straddle two events, or share one with the long prompt after it.

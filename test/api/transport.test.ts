@@ -180,6 +180,38 @@ describe('transport: request bodies', () => {
     assert.equal(await usersDump(), before);
   });
 
+  it('a body that is not JSON is 415 (never read as empty); a missing body is not a default that acts', async () => {
+    const auditCount = async () => Number((await d.app.get('db')('audit_events').count({ n: '*' }))[0].n);
+    const before = [await usersDump(), await auditCount()];
+    const send = (path: string, body: string | undefined, type?: string) =>
+      fetch(`${d.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${owner.token}`, ...(type && { 'content-type': type }) }, body });
+    for (const [type, body] of [
+      ['text/plain', '{"dry_run":true}'],
+      ['text/plain;charset=utf-8', '{"dry_run":false}'],
+      ['application/x-www-form-urlencoded', 'dry_run=false'],
+      ['multipart/form-data; boundary=x', '--x\r\nContent-Disposition: form-data; name="dry_run"\r\n\r\nfalse\r\n--x--\r\n'],
+      [undefined, '{"dry_run":false}'],
+    ] as const) {
+      for (const path of ['/unix-sync', '/users']) {
+        const res = await send(path, body, type);
+        const error = (await res.json()) as { name: string; message: string };
+        assert.equal(res.status, 415, `${path} as ${type}`);
+        assert.equal(error.name, 'UnsupportedMediaType');
+        assert.match(error.message, /must be JSON/);
+      }
+    }
+    // JSON without the one field that says whether to act: refused, nothing reconciled.
+    for (const body of [undefined, '{}']) {
+      const res = await send('/unix-sync', body, body && 'application/json');
+      assert.equal(res.status, 400, String(body));
+      assert.match(((await res.json()) as { message: string }).message, body ? /"dry_run" is required/ : /needs a JSON object/);
+    }
+    assert.deepEqual([await usersDump(), await auditCount()], before);
+    // The matching allow: JSON with a charset, or a +json type, is read.
+    const ok = await send('/boards', JSON.stringify({ name: 'json with charset' }), 'application/json; charset=utf-8');
+    assert.equal(ok.status, 201);
+  });
+
   it('malformed JSON is 400 and changes nothing', async () => {
     const before = await usersDump();
     for (const body of ['{"email": "x@test.local", "password":', '{not json}', '[1, 2', '\u0000']) {

@@ -87,7 +87,7 @@ describe('losing sight of a worktree', () => {
     await alice.rest.service('worktrees').patch(wt.id, { others_can: 'none' });
     const patched = (a: Actor) => a.socket.events.filter((e) => e.event === 'worktrees patched' && (e.args[0] as { id: string }).id === wt.id).map((e) => e.args[0]);
     await waitFor(() => patched(alice).length === 4, 3000, 'patched events');
-    await new Promise((r) => setTimeout(r, 100));
+    await d.barrier([bob, admin, carolOutsider].map((a) => a.socket));
     assert.deepEqual(patched(bob).at(-1), { id: wt.id, worktree_id: wt.id, access_revoked: true });
     assert.equal((patched(admin).at(-1) as PublicWorktree).others_can, 'none', 'admins keep seeing the record');
     assert.equal((patched(alice).at(-1) as PublicWorktree).others_can, 'none');
@@ -119,7 +119,7 @@ describe('presence', () => {
     assert.equal(await outcome(bob.socket.app.service('presence').create({ worktree_id: hidden.id })), 'NotFound');
     assert.equal(await outcome(bob.rest.service('presence').create({ worktree_id: wt.id })), 'MethodNotAllowed');
     await alice.socket.app.service('presence').create({ worktree_id: hidden.id });
-    await new Promise((r) => setTimeout(r, 200));
+    await d.barrier([bob, viewer, admin].map((a) => a.socket));
     // Nobody but alice may view `hidden`: its presence reaches no one else, admins included.
     for (const a of [bob, viewer, admin]) {
       const heard = a.socket.events.slice(marks.get(a)).filter((e) => e.event === 'presence changed').map((e) => (e.args[0] as PresenceEntry).worktree_id);

@@ -344,9 +344,7 @@ describe('users: conflicts and events', () => {
     await d.rest(admin.token).service('users').patch(member.id, { name: 'Renamed By Admin' });
     await waitFor(() => saw(memberSock, 'patched', member.id) && saw(adminSock, 'patched', member.id), 3000, 'patched event');
 
-    // A round trip on the bystander's own socket, then a grace period, before asserting absence.
-    await bystanderSock.app.service('users').get('me');
-    await new Promise((r) => setTimeout(r, 200));
+    await d.barrier([memberSock, bystanderSock]);
     assert.equal(saw(memberSock, 'created', created.id), false, 'a member does not hear about other users being created');
     assert.deepEqual(
       bystanderSock.events.filter((e) => e.event.startsWith('users ')),

@@ -3,6 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { DEFAULT_UI_DIR, logResponseError } from '../../daemon/http/static-ui.js';
@@ -57,6 +58,28 @@ describe('web UI files', () => {
     // Credentials in a query string are refused here as everywhere.
     assert.equal((await fetch(`${d.url}/?access_token=abc`)).status, 401);
   });
+
+  it('traversal and malformed names under /assets/ are a quiet 404, unauthenticated: no 500, no stack in the log', async () => {
+    const logged: string[] = [];
+    const consoleError = console.error;
+    console.error = (...args: unknown[]) => void logged.push(args.map(String).join(' '));
+    try {
+      // Sent as written (fetch would normalise "..").
+      const attempts = ['/assets/../package.json', '/assets/..%2f..%2fpackage.json', '/assets/%2e%2e/%2e%2e/%2e%2e/etc/passwd', '/assets/%E0%A4%A', '/assets/a%00b.js', '/assets/..\\..\\package.json', `/assets/${'../'.repeat(50)}etc/passwd`];
+      for (let round = 0; round < 20; round += 1) {
+        for (const p of attempts) {
+          const { status, body } = await rawGet(p);
+          assert.equal(status, 404, p);
+          assert.equal((JSON.parse(body) as { name: string }).name, 'NotFound', p);
+          assert.doesNotMatch(body, /root:|"dependencies"|\bat\b.*\.js/, p);
+        }
+      }
+    } finally {
+      console.error = consoleError;
+    }
+    assert.deepEqual(logged, [], 'an unauthenticated caller can write to the daemon log');
+    assert.ok(!d.logs.some((l) => /Malicious|stack|at .*\.js/i.test(l)));
+  });
 });
 
 describe('a browser that goes away mid-download (reload, closed tab)', () => {
@@ -98,3 +121,17 @@ describe('a browser that goes away mid-download (reload, closed tab)', () => {
     assert.match(String(logged[0]![1]), /disk read failed/);
   });
 });
+
+/** A GET with the path exactly as given, over a plain HTTP request. */
+function rawGet(pathname: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(d.url + '/', { path: pathname, method: 'GET' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -4,6 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Paginated } from '@feathersjs/feathers';
@@ -130,7 +131,9 @@ describe('worktrees on real branches', () => {
     assert.equal(git(dir, 'rev-parse', '--abbrev-ref', 'HEAD'), name);
     assert.equal(git(dir, 'rev-parse', 'HEAD'), git(repoDir, 'rev-parse', 'main'));
     assert.equal(fs.readFileSync(path.join(dir, 'src/app.txt'), 'utf8'), 'v1\n');
-    assert.ok(branches().includes(name));
+    // Its own repository: the branch is in it, not in the shared repository.
+    assert.ok(!branches().includes(name));
+    assert.ok(fs.statSync(path.join(dir, '.git')).isDirectory());
     // Defaults, and the creator is the owner.
     assert.deepEqual([wt.others_can, wt.others_fs_access, wt.dangerously_allow_session_sharing, wt.archived], ['session', 'read', false, false]);
     assert.deepEqual(wt.owners, [member.id]);
@@ -155,7 +158,7 @@ describe('worktrees on real branches', () => {
     assert.equal(git(wt.path, 'rev-parse', 'HEAD'), existingHead);
     assert.equal(fs.readFileSync(path.join(wt.path, 'only-on-existing.txt'), 'utf8'), 'from the existing branch\n');
     assert.deepEqual(branches(), before, 'no branch was created');
-    // A branch is checked out in one worktree at a time.
+    // A branch name is used by one worktree of a repository at a time.
     const again = await member.rest.service('worktrees').create({ repo_id: repo.id, name: uniqueName('again'), branch: 'existing' }).catch((e: { name: string }) => e);
     assert.equal((again as { name: string }).name, 'Conflict');
     await member.rest.service('worktrees').remove(wt.id);
@@ -186,7 +189,7 @@ describe('worktrees on real branches', () => {
       await app.service('worktrees').remove(wt.id, { query: { force: true } });
       assert.equal(fs.existsSync(wt.path), false);
       assert.equal(await outcome(app.service('worktrees').get(wt.id)), 'NotFound');
-      assert.ok(!git(repoDir, 'worktree', 'list', '--porcelain').includes(wt.path), 'git forgot the worktree');
+      assert.ok(!git(repoDir, 'worktree', 'list', '--porcelain').includes(wt.path), 'the repository never knew it as a linked worktree');
     }
   });
 
@@ -236,6 +239,64 @@ describe('worktrees on real branches', () => {
     assert.equal(fs.existsSync(path.join(worktreesDir(repo.name), '..', 'x')), false);
     assert.deepEqual(branches(), beforeBranches);
     assert.deepEqual(await d.app.get('db')('worktrees').count({ n: '*' }), beforeRows);
+  });
+});
+
+describe("a new worktree's base is a branch the caller may see", () => {
+  it("from an invisible worktree's branch: 400 with the same sentence as a missing branch, nothing created; from a viewable one: its files", async () => {
+    const secret = await createWorktree(member, repo.id, { others_can: 'none' });
+    commitFiles(secret.path, { 'secret.txt': 'only for member\n' }, 'private work');
+    const shared = await createWorktree(member, repo.id, { others_can: 'view' });
+    commitFiles(shared.path, { 'shared.txt': 'for everyone who may view\n' }, 'shared work');
+    const rows = async () => Number((await d.app.get('db')('worktrees').count({ n: '*' }))[0].n);
+    const listing = () => fs.readdirSync(worktreesDir(repo.name)).sort();
+    const [rowsBefore, dirsBefore] = [await rows(), listing()];
+    for (const transport of TRANSPORTS) {
+      for (const base of [secret.branch, 'no-such-branch']) {
+        const name = uniqueName('stolen');
+        const error = await client(member2, transport).service('worktrees').create({ repo_id: repo.id, name, base }).catch((e: { name: string; code: number; message: string }) => e);
+        assert.deepEqual([(error as { name: string }).name, (error as { code: number }).code], ['BadRequest', 400], `${transport} base ${base}`);
+        assert.match((error as { message: string }).message, /is not a branch you may see in repo/);
+      }
+    }
+    assert.deepEqual([await rows(), listing()], [rowsBefore, dirsBefore], 'nothing was created');
+    // The viewable worktree's branch is a fine base; the invisible one's commits are not in the result.
+    const mine = (await member2.rest.service('worktrees').create({ repo_id: repo.id, name: uniqueName('from-shared'), base: shared.branch })) as PublicWorktree;
+    assert.equal(fs.readFileSync(path.join(mine.path, 'shared.txt'), 'utf8'), 'for everyone who may view\n');
+    assert.equal(fs.existsSync(path.join(mine.path, 'secret.txt')), false);
+    const secretHead = git(secret.path, 'rev-parse', 'HEAD');
+    assert.notEqual(spawnSync('git', ['-C', mine.path, 'cat-file', '-e', secretHead]).status, 0, "the invisible worktree's commit is not reachable from the new one");
+    // The owner may base on its own private worktree; the repository's own branches are for everyone.
+    const own = (await member.rest.service('worktrees').create({ repo_id: repo.id, name: uniqueName('from-secret'), base: secret.branch })) as PublicWorktree;
+    assert.ok(fs.existsSync(path.join(own.path, 'secret.txt')));
+    const fromMain = (await member2.rest.service('worktrees').create({ repo_id: repo.id, name: uniqueName('from-main'), base: 'main' })) as PublicWorktree;
+    assert.equal(git(fromMain.path, 'rev-parse', 'HEAD'), git(repoDir, 'rev-parse', 'main'));
+  });
+});
+
+describe('a nested repository planted in a worktree', () => {
+  it('deleting the worktree without force runs none of its filters (marker never appears)', async () => {
+    const wt = await createWorktree(member, repo.id);
+    const markerDir = tempDir('agor-wt-marker-');
+    const marker = path.join(markerDir, 'ran');
+    const nested = path.join(wt.path, 'nested');
+    fs.mkdirSync(nested);
+    git(nested, 'init', '-q', '-b', 'main');
+    commitFiles(nested, { 'inner.txt': 'inner\n', '.gitattributes': '* filter=x\n' }, 'nested');
+    fs.writeFileSync(path.join(wt.path, '.gitattributes'), '* filter=x\n');
+    git(wt.path, 'add', '.gitattributes', 'nested');
+    git(wt.path, 'commit', '-q', '-m', 'nested repository');
+    const filter = `sh -c 'touch ${marker}; cat'`;
+    git(nested, 'config', 'filter.x.clean', filter);
+    git(wt.path, 'config', 'filter.x.clean', filter);
+    fs.writeFileSync(path.join(nested, 'inner.txt'), 'changed inside\n');
+    // Control: plain git recursing into the nested repository runs the filter.
+    spawnSync('git', ['-C', wt.path, 'status', '--ignore-submodules=none'], { env: { PATH: '/usr/bin:/bin', HOME: markerDir, GIT_CONFIG_NOSYSTEM: '1' } });
+    assert.ok(fs.existsSync(marker), 'the planted filter is live');
+    fs.rmSync(marker);
+    await member.rest.service('worktrees').remove(wt.id);
+    assert.equal(fs.existsSync(wt.path), false);
+    assert.equal(fs.existsSync(marker), false, 'the daemon ran the planted filter');
   });
 });
 

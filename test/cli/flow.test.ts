@@ -167,9 +167,24 @@ describe('a new user, from init to daemon stop', () => {
     assert.equal(revoke.code, 0, revoke.stderr);
     const refused = await runCli(['user', 'list'], keyEnv);
     assert.notEqual(refused.code, 0);
-    assert.match(refused.stderr, /NotAuthenticated/);
+    assert.equal(refused.stderr, 'agor: This API key was revoked\n');
     assert.equal(refused.stderr.trim().split('\n').length, 1);
     assert.equal(fs.existsSync(path.join(base, 'key-only')), false, 'a client-only call creates no home');
+  });
+
+  it('user passwd ends the old login and keeps the CLI signed in with the fresh token it gets back', async () => {
+    const tokenFile = path.join(agorHome, 'cli-token.json');
+    const old = (JSON.parse(fs.readFileSync(tokenFile, 'utf8')) as { accessToken: string }).accessToken;
+    const passwd = await runCli(['user', 'passwd', '--password-stdin'], env, `${OWNER.password}\nsecond-owner-password-2\n`);
+    assert.equal(passwd.code, 0, passwd.stderr);
+    assert.match(passwd.stdout, /Password changed/);
+    const fresh = (JSON.parse(fs.readFileSync(tokenFile, 'utf8')) as { accessToken: string }).accessToken;
+    assert.notEqual(fresh, old);
+    const oldStatus = await fetch(`${url}/users/me`, { headers: { authorization: `Bearer ${old}` } });
+    assert.equal(oldStatus.status, 401, 'the token of the old login is refused');
+    const list = await runCli(['user', 'list'], env);
+    assert.equal(list.code, 0, list.stderr);
+    assert.equal(await loginStatus(url, OWNER.email, 'second-owner-password-2'), 201);
   });
 
   it('daemon stop waits until the process is gone; status then exits 3', async () => {

@@ -81,6 +81,6 @@ describe('agor secrets', () => {
     assert.deepEqual(await stored(['GITHUB_TOKEN']), {});
     const again = await agor(['rm', 'GITHUB_TOKEN']);
     assert.notEqual(again.code, 0);
-    assert.match(again.stderr, /NotFound: No secret GITHUB_TOKEN/);
+    assert.match(again.stderr, /^agor: No secret GITHUB_TOKEN/);
   });
 });

@@ -129,7 +129,7 @@ describe('worktrees from the CLI, as a new user', () => {
     assert.deepEqual(worktree.owners, [ownerId]);
     assert.equal(worktree.path, path.join(agorHome, 'data', 'worktrees', 'project', 'feat-1'));
     assert.equal(fs.readFileSync(path.join(worktree.path, 'src', 'main.txt'), 'utf8'), 'one\n', 'the checkout has the repo files');
-    assert.ok(fs.statSync(path.join(worktree.path, '.git')).isFile(), 'a linked worktree has a .git file');
+    assert.ok(fs.statSync(path.join(worktree.path, '.git')).isDirectory(), 'a worktree is a repository of its own');
   });
 
   it('worktree list --json shows it', async () => {
@@ -147,7 +147,7 @@ describe('worktrees from the CLI, as a new user', () => {
     assert.equal(shown.others_can, 'view');
     const bad = await runCli(['worktree', 'set', worktree.id, '--others-can', 'everyone'], env);
     assert.notEqual(bad.code, 0);
-    assert.match(bad.stderr, /BadRequest/);
+    assert.equal(bad.stderr, 'agor: others_can: must be one of "none", "view", "session", "prompt", "all"\n', 'one sentence, no class name');
     assert.equal((await json<Worktree>(['worktree', 'show', worktree.id], env)).others_can, 'view', 'a bad request changes nothing');
   });
 
@@ -197,7 +197,8 @@ describe('worktrees from the CLI, as a new user', () => {
   it('repo remove is refused while the repo has worktrees', async () => {
     const refused = await runCli(['repo', 'remove', repo.id], env);
     assert.notEqual(refused.code, 0);
-    assert.match(refused.stderr, /Conflict: .*worktree/);
+    assert.match(refused.stderr, /^agor: [A-Z].*worktree/);
+    assert.doesNotMatch(refused.stderr, /Conflict/);
     assert.equal((await json<Repo[]>(['repo', 'list'], env)).length, 1);
   });
 
@@ -208,7 +209,7 @@ describe('worktrees from the CLI, as a new user', () => {
     assert.equal((await json<Worktree>(['worktree', 'show', worktree.id], env)).archived, true);
     assert.ok(fs.existsSync(worktree.path), 'archiving keeps the checkout');
 
-    const del = await runCli(['worktree', 'delete', worktree.id], env);
+    const del = await runCli(['worktree', 'delete', worktree.id, '--yes'], env);
     assert.equal(del.code, 0, del.stderr);
     assert.equal(fields(del.stdout).id, worktree.id);
     assert.equal(fs.existsSync(worktree.path), false, 'the directory is gone');
@@ -216,7 +217,7 @@ describe('worktrees from the CLI, as a new user', () => {
     assert.deepEqual(await json<Session[]>(['session', 'list'], env), [], 'its sessions went with it');
     const gone = await runCli(['worktree', 'show', worktree.id], env);
     assert.notEqual(gone.code, 0);
-    assert.match(gone.stderr, /NotFound/);
+    assert.match(gone.stderr, /^agor: No worktree/);
   });
 
   it('worktree delete refuses uncommitted changes without --force and accepts them with it', async () => {
@@ -224,14 +225,14 @@ describe('worktrees from the CLI, as a new user', () => {
     fs.writeFileSync(path.join(dirty.path, 'src', 'main.txt'), 'changed\n');
     fs.writeFileSync(path.join(dirty.path, 'new-file.txt'), 'untracked\n');
 
-    const refused = await runCli(['worktree', 'delete', dirty.id], env);
+    const refused = await runCli(['worktree', 'delete', dirty.id, '--yes'], env);
     assert.notEqual(refused.code, 0);
-    assert.match(refused.stderr, /Conflict: .*uncommitted changes/);
+    assert.match(refused.stderr, /^agor: [A-Z].*uncommitted changes/);
     assert.equal(refused.stderr.trim().split('\n').length, 1, `one line: ${refused.stderr}`);
     assert.equal(fs.readFileSync(path.join(dirty.path, 'src', 'main.txt'), 'utf8'), 'changed\n', 'nothing was removed');
     assert.deepEqual((await json<Worktree[]>(['worktree', 'list'], env)).map((w) => w.id), [dirty.id]);
 
-    const forced = await json<Worktree>(['worktree', 'delete', dirty.id, '--force'], env);
+    const forced = await json<Worktree>(['worktree', 'delete', dirty.id, '--force', '--yes'], env);
     assert.equal(forced.id, dirty.id);
     assert.equal(fs.existsSync(dirty.path), false);
     assert.deepEqual(await json<Worktree[]>(['worktree', 'list'], env), []);

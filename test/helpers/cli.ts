@@ -44,3 +44,62 @@ export function runCli(args: string[], envOrOptions: Env | CliOptions = {}, stdi
     child.stdin.end(input);
   });
 }
+
+/** A CLI command still running: its output so far, a wait for some of it, and its end. */
+export interface RunningCli {
+  pid: number;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves once stdout (or stderr) matches; rejects if the command ends first or after `ms`. */
+  waitFor(pattern: RegExp, stream?: 'stdout' | 'stderr', ms?: number): Promise<void>;
+  signal(sig: NodeJS.Signals): void;
+  exited: Promise<CliResult>;
+}
+
+/** Starts `agor args...` like runCli (env, no TTY) without waiting for it: for commands that follow. */
+export function startCli(args: string[], env: Env = {}, timeoutMs = 60_000): RunningCli {
+  const childEnv: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) childEnv[k] = v;
+  const child = spawn(process.execPath, [CLI, ...args], { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+  const out = { stdout: '', stderr: '' };
+  const listeners = new Set<() => void>();
+  const changed = () => listeners.forEach((fn) => fn());
+  child.stdout.setEncoding('utf8').on('data', (d: string) => ((out.stdout += d), changed()));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => ((out.stderr += d), changed()));
+  child.stdin.end();
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  let done = false;
+  const exited = new Promise<CliResult>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      done = true;
+      changed();
+      resolve({ code, ...out });
+    });
+  });
+  return {
+    pid: child.pid!,
+    stdout: () => out.stdout,
+    stderr: () => out.stderr,
+    signal: (sig) => child.kill(sig),
+    exited,
+    waitFor(pattern, stream = 'stdout', ms = 30_000) {
+      return new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (pattern.test(out[stream])) finish();
+          else if (done) finish(new Error(`agor ${args.join(' ')} ended before printing ${pattern}; stdout: ${out.stdout} stderr: ${out.stderr}`));
+        };
+        const timeout = setTimeout(() => finish(new Error(`Timed out waiting for ${pattern} from agor ${args.join(' ')}; stdout: ${out.stdout} stderr: ${out.stderr}`)), ms);
+        const finish = (error?: Error) => {
+          clearTimeout(timeout);
+          listeners.delete(check);
+          if (error) reject(error);
+          else resolve();
+        };
+        listeners.add(check);
+        check();
+      });
+    },
+  };
+}

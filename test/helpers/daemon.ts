@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { feathers, type Application as ClientApp } from '@feathersjs/feathers';
@@ -39,8 +39,20 @@ export interface TestDaemon extends RunningDaemon {
   login(email: string, password: string): Promise<string>;
   rest(token?: string): ClientApp;
   socket(token?: string, opts?: { extraHeaders?: Record<string, string>; query?: Record<string, string> }): Promise<SocketClient>;
+  /**
+   * The end of a "nothing (else) arrived" check: publishes a marker event to every signed-in socket
+   * and waits until each of `sockets` has it. What the daemon published before this call went out on
+   * each connection before the marker (a connection keeps its order and the channel publishers are
+   * synchronous), so once the marker is there, anything that would have arrived has. It does not
+   * cover work the daemon has not yet done (an unawaited hook, a running task): wait for that first.
+   */
+  barrier(sockets: SocketClient[]): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** The marker of a barrier: a `boards created` event no real board has (published to every signed-in socket). */
+const BARRIER_NAME = 'test barrier';
+export const isBarrierEvent = (e: { event: string; args: unknown[] }) => e.event === 'boards created' && (e.args[0] as { name?: string }).name === BARRIER_NAME;
 
 export interface SocketClient {
   app: ClientApp;
@@ -137,6 +149,12 @@ export async function startTestDaemon(
       });
       if (token) await app.authenticate({ strategy: 'jwt', accessToken: token });
       return client;
+    },
+    async barrier(clients) {
+      const id = `barrier-${randomUUID()}`;
+      daemon.app.service('boards').emit('created', { id, name: BARRIER_NAME });
+      const has = (c: SocketClient) => c.events.some((e) => isBarrierEvent(e) && (e.args[0] as { id: string }).id === id);
+      await waitFor(() => clients.every(has), 10_000, 'the barrier event on every socket');
     },
     async stop() {
       for (const s of sockets) s.close();

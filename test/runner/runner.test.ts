@@ -108,7 +108,7 @@ describe('runner: command agents', () => {
     const statuses = alice.socket.events.filter((e) => (e.event === 'tasks patched' || e.event === 'tasks created') && (e.args[0] as PublicTask).id === t.id).map((e) => (e.args[0] as PublicTask).status);
     assert.deepEqual(statuses, ['queued', 'running', 'completed']);
     // Nobody without view on the worktree heard anything about it: not bob, not the owner (no implicit access), not carol.
-    await new Promise((r) => setTimeout(r, 100));
+    await d.barrier([bob, owner, carol].map((a) => a.socket));
     for (const [i, actor] of [bob, owner, carol].entries()) assert.deepEqual(eventsAbout(actor, wtPrivate.id, marks[i + 1]), [], `${actor.email} heard nothing`);
     assert.equal(((await bob.rest.service('messages').find({ query: { task_id: t.id } })) as { total: number }).total, 0);
   });

@@ -1,6 +1,7 @@
 // Shared pieces of the runner suites: command agents as node one-liners, process checks via /proc.
 import fs from 'node:fs';
-export { alive } from '../helpers/proc.js';
+import { allPids, cmdline } from '../../daemon/executor/proc.js';
+export { alive, childrenOf } from '../helpers/proc.js';
 
 /** argv of a command agent running `script` with this Node (no shell anywhere). */
 export const nodeAgent = (script: string) => ({ type: 'command', command: [process.execPath, '-e', script] });
@@ -10,16 +11,7 @@ export const withPrompt = (body: string) => `let prompt='';process.stdin.on('dat
 
 /** Every live process's command line, NUL-separated arguments joined by spaces. */
 export function allCmdlines(): { pid: number; cmdline: string }[] {
-  const out: { pid: number; cmdline: string }[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      out.push({ pid: Number(entry), cmdline: fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ') });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
+  return allPids().map((pid) => ({ pid, cmdline: cmdline(pid) }));
 }
 
 /** Names of a live process's environment variables (same-uid processes only). */
@@ -29,22 +21,6 @@ export function environNames(pid: number): string[] {
     .split('\0')
     .filter(Boolean)
     .map((kv) => kv.slice(0, kv.indexOf('=')));
-}
-
-/** Pids of live processes whose parent is `ppid`. */
-export function childrenOf(ppid: number): number[] {
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === ppid && fields[0] !== 'Z') pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
 }
 
 export async function until<T>(pick: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 15_000): Promise<T> {

@@ -1,10 +1,9 @@
 // The unix suite's machine fixture: a real installation (scripts/install-unix-isolation.sh) with
 // accounts named agor_<prefix>_*, a real daemon run AS the daemon user, real sudo and agor-priv.
 //
-// The installation's fixed paths (/etc/agor, /usr/local/libexec/agor, /etc/sudoers.d) are shared by
-// the whole machine, so the suite never writes the real ones: it runs the installer, the daemon and
-// everything they start inside a private mount namespace (unshare -m) where those three directories
-// are bind mounts of fresh directories under the fixture's base dir. Accounts and groups are
+// The installation's fixed paths are shared by the whole machine, so the suite never writes the real
+// ones: it runs the installer, the daemon and everything they start inside a private mount namespace
+// (namespace.ts) whose private directories live under the fixture's base dir. Accounts and groups are
 // machine-wide (one /etc/passwd) and carry the unique prefix; cleanup() removes every one of them,
 // the base dir and any process left running as them, and touches nothing else.
 import { after, before, describe, it } from 'node:test';
@@ -19,9 +18,10 @@ import { stringify } from 'yaml';
 import { readGroups, readUsers } from '../../daemon/unix/os-state.js';
 import { acquireUnixSuiteLock } from '../helpers/unix-suite-lock.js';
 import { alive, processesOf } from '../helpers/proc.js';
+import { processTree as descendants } from '../../daemon/executor/proc.js';
+import { PrivateMounts } from './namespace.js';
 
 export const ROOT = packageRoot();
-const NS_DIRS = ['/etc/agor', '/usr/local/libexec/agor', '/etc/sudoers.d'] as const;
 
 /** Why the suite cannot run here, or null. With CI=true the suite fails on a reason instead of skipping. */
 export function unixSuiteBlocker(): string | null {
@@ -50,8 +50,7 @@ export class UnixFixture {
   readonly daemonHome: string;
   /** Where the daemon user reads the code from (the checkout, or a copy when it cannot reach it). */
   appRoot = ROOT;
-  private holder: ChildProcess | null = null;
-  private madeMountPoints: string[] = [];
+  private readonly mounts = new PrivateMounts();
   /** Worktree groups this run saw being made (removed in cleanup even if the daemon did not). */
   readonly groupsSeen = new Set<string>();
   readonly log: string[] = [];
@@ -72,13 +71,12 @@ export class UnixFixture {
   }
 
   get nsPid(): number {
-    if (!this.holder?.pid) throw new Error('the namespace is not set up');
-    return this.holder.pid;
+    return this.mounts.pid;
   }
 
   /** argv prefix that runs a command inside the private mount namespace. */
   inNs(argv: string[]): string[] {
-    return ['/usr/bin/nsenter', '-t', String(this.nsPid), '-m', '--', ...argv];
+    return this.mounts.inNs(argv);
   }
 
   /** Runs argv inside the namespace (as root unless `asUser`). */
@@ -96,33 +94,7 @@ export class UnixFixture {
   async setupNamespace(): Promise<void> {
     fs.mkdirSync(this.base, { mode: 0o755 });
     fs.chmodSync(this.base, 0o755);
-    const nsRoot = `${this.base}/ns`;
-    fs.mkdirSync(nsRoot, { mode: 0o755 });
-    const binds: string[] = [];
-    for (const dir of NS_DIRS) {
-      // A mount point must exist; missing ones (and missing parents) are made and removed afterwards.
-      const missing: string[] = [];
-      for (let d: string = dir; !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
-      for (const d of missing) {
-        fs.mkdirSync(d, { mode: 0o755 });
-        this.madeMountPoints.unshift(d);
-      }
-      const priv = path.join(nsRoot, dir.replace(/\//g, '_'));
-      fs.mkdirSync(priv, { mode: 0o755 });
-      fs.chmodSync(priv, dir === '/etc/sudoers.d' ? 0o750 : 0o755);
-      // sudo's own README (and nothing else) in the private sudoers.d.
-      if (dir === '/etc/sudoers.d' && fs.existsSync('/etc/sudoers.d/README')) fs.copyFileSync('/etc/sudoers.d/README', path.join(priv, 'README'));
-      binds.push(`mount --bind ${priv} ${dir}`);
-    }
-    const script = `${binds.join(' && ')} && echo ready && exec sleep 86400`;
-    this.holder = spawn('/usr/bin/unshare', ['-m', '--propagation', 'private', '/bin/bash', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const holder = this.holder;
-    await new Promise<void>((resolve, reject) => {
-      let err = '';
-      holder.stderr!.on('data', (d) => (err += d));
-      holder.stdout!.once('data', () => resolve());
-      holder.once('exit', (code) => reject(new Error(`cannot make a private mount namespace (unshare exit ${code}): ${err.trim()}`)));
-    });
+    await this.mounts.setup(`${this.base}/ns`);
   }
 
   /** scripts/install-unix-isolation.sh with this run's names (inside the namespace). */
@@ -228,7 +200,7 @@ export class UnixFixture {
       }
       spawnSync('sleep', ['0.3']);
     }
-    if (this.holder?.pid) {
+    if (this.mounts.active) {
       // The installer's own --uninstall removes what it recorded (inside the namespace).
       this.run(['/bin/bash', path.join(ROOT, 'scripts/install-unix-isolation.sh'), '--uninstall']);
       if (this.appRoot !== ROOT) this.run(['/usr/bin/umount', this.appRoot]);
@@ -244,22 +216,8 @@ export class UnixFixture {
     for (const [name] of readGroups()) {
       if (name.startsWith(`agor_${this.prefix}_`)) spawnSync('/usr/sbin/groupdel', ['--', name]);
     }
-    if (this.holder?.pid) {
-      try {
-        process.kill(this.holder.pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-      this.holder = null;
-    }
+    this.mounts.teardown();
     fs.rmSync(this.base, { recursive: true, force: true });
-    for (const dir of this.madeMountPoints.splice(0)) {
-      try {
-        fs.rmdirSync(dir);
-      } catch {
-        /* not empty: not ours to remove */
-      }
-    }
   }
 }
 
@@ -391,28 +349,9 @@ export class DaemonHarness {
   }
 }
 
-/** Pids of `pid` and all its descendants (from /proc). */
+/** Pids of `pid` and all its live descendants. */
 export function processTree(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(entry));
-      children.set(ppid, list);
-    } catch {
-      /* gone */
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    out.push(p);
-    for (const c of children.get(p) ?? []) walk(c);
-  };
-  walk(pid);
-  return out;
+  return [pid, ...descendants(pid).map((p) => p.pid)];
 }
 
 /** Running (not a zombie). */

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { stringify } from 'yaml';
 import { DaemonHarness, isAlive, processTree, ROOT, unixSuite, type UnixFixture } from './fixture.js';
+import { cmdline } from '../helpers/proc.js';
 import { readGroups } from '../../daemon/unix/os-state.js';
 import { worktreeGroupName } from '../../daemon/unix/names.js';
 
@@ -306,30 +307,30 @@ unixSuite('unix isolation, end to end (real sudo, agor-priv, accounts and modes)
       }
     });
 
-    it("a rewritten .git file or commondir planted by one identity is not run by another's git", async () => {
+    // A worktree is its own repository now: its .git (config included) is shared by the identities
+    // of that one worktree, and by no other worktree's. That one identity's planted config is not run
+    // by another identity's git there needs the pinning of the identities' own git that comes with
+    // the sandbox (issue 13, break 2), hence `todo` until it lands.
+    it("git config planted by one identity in a shared worktree is not run by another's git", { todo: 'needs the identities\' own git pinning (issue 13, break 2)' }, async () => {
       const marker = `${fx.base}/planted-ran`;
-      const evil = `${S.path}/evil-git`;
       const plant = [
         'set -e',
-        'admin="$GIT_DIR"',
-        'unset GIT_DIR GIT_COMMON_DIR GIT_WORK_TREE',
-        `git init -q --bare ${evil}`,
-        `git --git-dir=${evil} config core.fsmonitor 'touch ${marker}; false'`,
-        `git --git-dir=${evil} config core.hooksPath ${evil}/hooks`,
-        `printf '#!/bin/sh\\ntouch ${marker}\\n' > ${evil}/hooks/pre-commit && chmod +x ${evil}/hooks/pre-commit`,
-        `chmod -R g+rwX ${evil}`,
-        `printf 'gitdir: ${evil}\\n' > .git`,
-        `printf '${evil}\\n' > "$admin/commondir"`,
+        `git config core.fsmonitor 'touch ${marker}; false'`,
+        `mkdir -p .git/evil-hooks && printf '#!/bin/sh\\ntouch ${marker}\\n' > .git/evil-hooks/pre-commit && chmod +x .git/evil-hooks/pre-commit`,
+        'git config core.hooksPath "$PWD/.git/evil-hooks"',
       ].join('\n') + '\n';
       const planted = await rig.sh(bob, S.id, plant, { gitEnv: true });
       assert.equal(planted.code, 0, planted.stderr);
-      const r = await rig.sh(alice, S.id, `set -e\necho planted >> README.md\ngit status --porcelain >/dev/null\ngit add README.md\ngit -c user.name=a -c user.email=a@x.invalid commit -qm after-plant\ngit log --format=%s -1\n`, { gitEnv: true });
-      assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /after-plant/);
-      assert.ok(!fs.existsSync(marker), 'none of the planted commands ran');
-      // Put the pointers back for the tests that follow (the daemon never read them either).
-      const fixed = await rig.sh(alice, S.id, `rm -rf ${evil}\nprintf 'gitdir: %s\\n' "$GIT_DIR" > .git\nprintf '%s\\n' "$GIT_COMMON_DIR" > "$GIT_DIR/commondir"\n`, { gitEnv: true });
-      assert.equal(fixed.code, 0, fixed.stderr);
+      try {
+        const r = await rig.sh(alice, S.id, `set -e\necho planted >> README.md\ngit status --porcelain >/dev/null\ngit add README.md\ngit -c user.name=a -c user.email=a@x.invalid commit -qm after-plant\ngit log --format=%s -1\n`, { gitEnv: true });
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /after-plant/);
+        assert.ok(!fs.existsSync(marker), 'none of the planted commands ran');
+      } finally {
+        // Put the config back for the tests that follow (the daemon never reads it).
+        const fixed = await rig.sh(alice, S.id, 'git config --unset core.fsmonitor; git config --unset core.hooksPath; rm -rf .git/evil-hooks\n', { gitEnv: true });
+        assert.equal(fixed.code, 0, fixed.stderr);
+      }
     });
 
     it("cannot read a private worktree, another person's home or the daemon's AGOR_HOME", async () => {
@@ -388,12 +389,12 @@ unixSuite('unix isolation, end to end (real sudo, agor-priv, accounts and modes)
       const dry = await rig.owner.call('POST', 'unix-sync', { dry_run: true });
       assert.ok(dry.actions.some((a: any) => a.action === 'set-group-members' && a.target === S.unix_group && a.status === 'planned'));
       assert.deepEqual(members(S.unix_group), [alice.unix!]);
-      const run = await rig.owner.call('POST', 'unix-sync', {});
+      const run = await rig.owner.call('POST', 'unix-sync', { dry_run: false });
       assert.equal(run.failed, 0, JSON.stringify(run.actions));
       assert.deepEqual(members(S.unix_group), [alice.unix!, bob.unix!].sort());
       const again = await rig.owner.call('POST', 'unix-sync', { dry_run: true });
       assert.deepEqual(again.actions.filter((a: any) => a.action === 'set-group-members' || a.action === 'ensure-group' || a.action === 'ensure-user'), []);
-      assert.match(await status(alice.api.call('POST', 'unix-sync', {})), /^403/);
+      assert.match(await status(alice.api.call('POST', 'unix-sync', { dry_run: false })), /^403/);
     });
 
     it('when the OS cannot follow a change, the call fails with the reason and the change is undone', async () => {
@@ -484,13 +485,7 @@ async function waitGone(pids: number[], ms = 8000): Promise<void> {
     const alive = pids.filter(isAlive);
     if (alive.length === 0) return;
     if (Date.now() > deadline) {
-      const shown = alive.map((p) => {
-        try {
-          return `${p}:${fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ')}`;
-        } catch {
-          return String(p);
-        }
-      });
+      const shown = alive.map((p) => `${p}:${cmdline(p)}`);
       assert.fail(`still running after ${ms} ms: ${shown.join('; ')}`);
     }
     await new Promise((r) => setTimeout(r, 100));

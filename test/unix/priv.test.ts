@@ -1,7 +1,10 @@
 // The root suite of the privileged half of Unix isolation: scripts/install-unix-isolation.sh,
 // sudoers/agor.sudoers and agor-priv, with real sudo, real accounts and real file modes.
 // Everything it creates carries a unique prefix (agor_t<id>*, agor_wt_<id>*, /var/tmp/agor-test-<id>)
-// and is removed in `after`, even when a test failed. Needs root; with CI=true a skip is a failure.
+// and is removed in `after`, even when a test failed. The installation's fixed paths are private to
+// this run (namespace.ts): every command runs inside its mount namespace, and the test reads those
+// paths through hostPath(), so an installation already on the machine is neither seen nor touched.
+// Needs root; with CI=true a skip is a failure.
 import { after, before, describe, it, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -11,6 +14,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as pty from 'node-pty';
 import { acquireUnixSuiteLock } from '../helpers/unix-suite-lock.js';
+import { PrivateMounts } from './namespace.js';
+import { procStat, processesWith } from '../../daemon/executor/proc.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const INSTALL = path.join(REPO, 'scripts/install-unix-isolation.sh');
@@ -46,6 +51,11 @@ const SYSTEM_USER = `${PREFIX}s`; // uid < 1000
 const UID0_USER = `${PREFIX}z`; // a second uid-0 account
 const ROOTGROUP_USER = `${PREFIX}r`; // uid >= 1000 but member of group 0
 const SHARED_UID_USER = `${PREFIX}c`; // a second account with alice's uid
+const FOREIGN = `${PREFIX}f`; // an agor_* account someone else created
+const SHADOWED = `${PREFIX}h`; // created by agor-priv, then put in shadow / disk
+const LEGACY = `${PREFIX}l`; // made the way an earlier agor-priv made accounts, before the registry
+const LEGACY2 = `${PREFIX}m`;
+const LEGACY_DISK = `${PREFIX}k`; // like LEGACY, but also in disk
 const G1 = `${GROUP_PREFIX}0001`;
 const G2 = `${GROUP_PREFIX}0002`;
 const G_SYSTEM = `${GROUP_PREFIX}ff00`; // gid < 1000
@@ -61,8 +71,14 @@ interface Result {
   stderr: string;
 }
 
+const ns = new PrivateMounts();
+/** A path of the installation as the test process reaches it (inside the namespace). */
+const host = (p: string): string => ns.hostPath(p);
+
+/** Runs a command inside the namespace. */
 function run(file: string, args: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Result {
-  const r = spawnSync(file, [...args], {
+  const [nsenter, ...nsArgs] = ns.inNs([file, ...args]);
+  const r = spawnSync(nsenter!, nsArgs, {
     input: options.input ?? '',
     env: options.env ?? { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' },
     encoding: 'utf8',
@@ -144,9 +160,9 @@ function acl(p: string): string {
 /** Owner, group, mode, ACL and content hash of each path, to prove nothing changed. */
 function snapshot(paths: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const p of paths.filter((x) => fs.existsSync(x) || fs.lstatSync(x, { throwIfNoEntry: false }))) {
-    const st = fs.lstatSync(p);
-    const hash = st.isFile() ? crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex') : '-';
+  for (const p of paths.filter((x) => fs.existsSync(host(x)) || fs.lstatSync(host(x), { throwIfNoEntry: false }))) {
+    const st = fs.lstatSync(host(p));
+    const hash = st.isFile() ? crypto.createHash('sha256').update(fs.readFileSync(host(p))).digest('hex') : '-';
     out[p] = `${st.uid}:${st.gid}:${(st.mode & 0o7777).toString(8)}:${st.isSymbolicLink() ? 'link' : acl(p).trim().replace(/\n/g, ',')}:${hash}`;
   }
   return out;
@@ -154,12 +170,16 @@ function snapshot(paths: readonly string[]): Record<string, string> {
 
 const started: ChildProcess[] = [];
 
+/** argv that runs sudo as the daemon user inside the namespace (nsenter and setpriv exec in place: the pid is sudo's). */
+function sudoAsDaemon(args: readonly string[]): string[] {
+  const d = passwd(DAEMON)!;
+  return ns.inNs(['/usr/bin/setpriv', '--reuid', String(d.uid), '--regid', String(d.gid), '--init-groups', '--', '/usr/bin/sudo', ...args]);
+}
+
 /** Starts agor-priv exec exactly as the daemon does: sudo spawned by a process running as the daemon user. */
 function startExec(args: readonly string[]): { child: ChildProcess; stdout: () => string; stderr: () => string; exit: Promise<number | null> } {
-  const d = passwd(DAEMON)!;
-  const child = spawn('/usr/bin/sudo', ['-n', PRIV, 'exec', ...args], {
-    uid: d.uid,
-    gid: d.gid,
+  const [file, ...argv] = sudoAsDaemon(['-n', PRIV, 'exec', ...args]);
+  const child = spawn(file!, argv, {
     cwd: '/',
     env: { PATH: '/usr/bin:/bin', [SENTINEL]: '1' },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -179,21 +199,6 @@ async function waitFor(predicate: () => boolean, what: string, timeoutMs = 10_00
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/** pids whose command line contains `needle`. */
-function processesWith(needle: string): number[] {
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(entry)) continue;
-    try {
-      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmd.includes(needle) && Number(entry) !== process.pid) pids.push(Number(entry));
-    } catch {
-      /* gone */
-    }
-  }
-  return pids;
 }
 
 function parseEnv(text: string): Map<string, string> {
@@ -263,17 +268,10 @@ if (prerequisite !== null) {
 
     before(async () => {
       releaseLock = await acquireUnixSuiteLock(`test/unix/priv.test (pid ${process.pid})`);
-      if (fs.existsSync(PRIV_YAML) || fs.existsSync(SUDOERS)) {
-        const text = fs.existsSync(PRIV_YAML) ? fs.readFileSync(PRIV_YAML, 'utf8') : fs.readFileSync(SUDOERS, 'utf8');
-        const reason = `an agor installation already exists (${fs.existsSync(PRIV_YAML) ? PRIV_YAML : SUDOERS}: ${/daemon_user: *(\S+)/.exec(text)?.[1] ?? 'unknown user'}); this suite would replace it — uninstall it first (scripts/install-unix-isolation.sh --uninstall)`;
-        if (process.env.CI === 'true') throw new Error(reason);
-        skipAll = reason;
-        console.log(`# unix suite (agor-priv) skipped: ${reason}`);
-        return;
-      }
       fs.mkdirSync(TEST_DIR, { mode: 0o755 });
       fs.chmodSync(TEST_DIR, 0o755);
       ready = true;
+      await ns.setup(`${TEST_DIR}/ns`);
     });
 
     after(() => {
@@ -301,16 +299,18 @@ if (prerequisite !== null) {
           // Only directories named after one of this run's accounts.
           if (path.basename(home).startsWith(PREFIX) && fs.existsSync(home)) fs.rmSync(home, { recursive: true, force: true });
         }
-        fs.rmSync(TEST_DIR, { recursive: true, force: true });
         const left = [
           ...run('/usr/bin/getent', ['passwd']).stdout.split('\n').filter((l) => l.startsWith(PREFIX)),
           ...run('/usr/bin/getent', ['group']).stdout.split('\n').filter((l) => l.startsWith(PREFIX) || OUR_GROUP.test(l.split(':')[0]!)),
           ...homes.filter((h) => fs.existsSync(h)),
         ];
-        if (left.length > 0 || fs.existsSync(TEST_DIR) || fs.existsSync(SUDOERS) || fs.existsSync(PRIV_YAML) || fs.existsSync(LIBEXEC)) {
+        // (The namespace's own directories go with it: --uninstall cannot remove mount points.)
+        if (left.length > 0) {
           console.log(`# cleanup incomplete:\n${cleanupLog.join('\n')}\nleft: ${left.join('; ')}`);
         }
       } finally {
+        ns.teardown();
+        fs.rmSync(TEST_DIR, { recursive: true, force: true });
         releaseLock?.();
       }
     });
@@ -331,7 +331,7 @@ if (prerequisite !== null) {
         .filter(Boolean);
       assert.deepEqual(commands, [`(root) NOPASSWD: ${PRIV}`], sudoList);
       assert.equal(run('/usr/sbin/visudo', ['-cf', SUDOERS]).status, 0);
-      assert.equal(fs.readFileSync(SUDOERS, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).length, 4);
+      assert.equal(fs.readFileSync(host(SUDOERS), 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).length, 4);
 
       for (const [p, m] of [
         [PRIV, 0o755],
@@ -340,13 +340,13 @@ if (prerequisite !== null) {
         [PRIV_YAML, 0o644],
         [SUDOERS, 0o440],
       ] as const) {
-        const st = fs.lstatSync(p);
+        const st = fs.lstatSync(host(p));
         assert.equal(st.uid, 0, `${p} must be root-owned`);
         assert.equal(st.gid, 0, `${p} group`);
         assert.equal(st.mode & 0o7777, m, `${p} mode`);
       }
       // The launcher names an absolute node, never env.
-      const launcher = fs.readFileSync(PRIV, 'utf8');
+      const launcher = fs.readFileSync(host(PRIV), 'utf8');
       assert.match(launcher, /^#!\/\S+\n/);
       assert.doesNotMatch(launcher.split('\n')[0]!, /env/);
 
@@ -363,17 +363,17 @@ if (prerequisite !== null) {
       const root = fs.lstatSync(WT_ROOT);
       assert.equal(root.uid, d.uid);
       assert.equal(root.mode & 0o7777, 0o711);
-      const yaml = fs.readFileSync(PRIV_YAML, 'utf8');
+      const yaml = fs.readFileSync(host(PRIV_YAML), 'utf8');
       assert.match(yaml, new RegExp(`^daemon_user: ${DAEMON}$`, 'm'));
       assert.match(yaml, new RegExp(`^worktrees_root: ${WT_ROOT}$`, 'm'));
 
       // The executor's run-time packages: a root-owned tree behind the node_modules symlink, which
       // the executor user resolves from the installed executor's folder, as Node will at run time.
-      const link = fs.readlinkSync(`${LIBEXEC}/node_modules`);
+      const link = fs.readlinkSync(host(`${LIBEXEC}/node_modules`));
       assert.match(link, /^runtime\/[0-9a-f]{16}\/node_modules$/);
       const runtime = path.dirname(path.join(LIBEXEC, link));
       for (const dir of [runtime, `${runtime}/node_modules`, `${runtime}/node_modules/@anthropic-ai`]) {
-        const st = fs.lstatSync(dir);
+        const st = fs.lstatSync(host(dir));
         assert.deepEqual([st.uid, st.mode & 0o7777], [0, 0o755], dir);
       }
       const probe = run('/usr/sbin/runuser', ['-u', EXECUTOR, '--', process.execPath, '-e',
@@ -384,18 +384,18 @@ if (prerequisite !== null) {
       assert.equal(resolved.length, 4);
       for (const file of resolved) {
         assert.ok(file.startsWith(`${runtime}/node_modules/`), `${file} comes from the installed runtime`);
-        assert.equal(fs.statSync(file).uid, 0, `${file} is root's`);
-        assert.equal(fs.statSync(file).mode & 0o022, 0, `${file} is writable by root only`);
+        assert.equal(fs.statSync(host(file)).uid, 0, `${file} is root's`);
+        assert.equal(fs.statSync(host(file)).mode & 0o022, 0, `${file} is writable by root only`);
       }
-      t.diagnostic(`runtime: ${fs.readFileSync(`${runtime}/packages.txt`, 'utf8').trim().split('\n').length} packages; ${/installed \S+runtime\S+ \(([^)]*)\)/.exec(firstInstall.stderr)?.[1] ?? firstInstall.stderr.trim()}`);
+      t.diagnostic(`runtime: ${fs.readFileSync(host(`${runtime}/packages.txt`), 'utf8').trim().split('\n').length} packages; ${/installed \S+runtime\S+ \(([^)]*)\)/.exec(firstInstall.stderr)?.[1] ?? firstInstall.stderr.trim()}`);
     });
 
     it('re-running the install script changes nothing', (t) => {
       if (guard(t)) return;
       const watched = [PRIV, `${LIBEXEC}/agor-priv.mjs`, PRIV_YAML, SUDOERS, WT_ROOT, DAEMON_HOME, '/etc/passwd', '/etc/group', '/etc/shadow', '/etc/gshadow', `${LIBEXEC}/node_modules`];
       const before = snapshot(watched);
-      const runtimeBefore = fs.readlinkSync(`${LIBEXEC}/node_modules`);
-      const runtimeIno = fs.statSync(`${LIBEXEC}/node_modules`).ino;
+      const runtimeBefore = fs.readlinkSync(host(`${LIBEXEC}/node_modules`));
+      const runtimeIno = fs.statSync(host(`${LIBEXEC}/node_modules`)).ino;
       const ids = [passwd(DAEMON), passwd(EXECUTOR), group(USERS_GROUP)];
       const sudoBefore = ok('/usr/bin/sudo', ['-n', '-l', '-U', DAEMON]);
       const t0 = Date.now();
@@ -410,9 +410,9 @@ if (prerequisite !== null) {
       assert.equal(ok('/usr/bin/sudo', ['-n', '-l', '-U', DAEMON]), sudoBefore);
       // The run-time packages of an unchanged checkout are reused, not copied again.
       assert.match(again.stderr, /install-executor-runtime: reused /);
-      assert.equal(fs.readlinkSync(`${LIBEXEC}/node_modules`), runtimeBefore);
-      assert.equal(fs.statSync(`${LIBEXEC}/node_modules`).ino, runtimeIno);
-      assert.deepEqual(fs.readdirSync(`${LIBEXEC}/runtime`), [path.basename(path.dirname(runtimeBefore))]);
+      assert.equal(fs.readlinkSync(host(`${LIBEXEC}/node_modules`)), runtimeBefore);
+      assert.equal(fs.statSync(host(`${LIBEXEC}/node_modules`)).ino, runtimeIno);
+      assert.deepEqual(fs.readdirSync(host(`${LIBEXEC}/runtime`)), [path.basename(path.dirname(runtimeBefore))]);
     });
 
     it('ensure-user, ensure-group, set-group-members, remove-group', (t) => {
@@ -531,11 +531,11 @@ if (prerequisite !== null) {
       if (guard(t)) return;
       const wt = `${WT_ROOT}/repo/wt1`;
       const installed = `${LIBEXEC}/executor/agor-executor.mjs`;
-      if (!fs.existsSync(installed)) {
+      if (!fs.existsSync(host(installed))) {
         // No executor built yet: install a stand-in (root-owned, like the real one) that reports who it is.
-        fs.mkdirSync(`${LIBEXEC}/executor`, { mode: 0o755 });
+        fs.mkdirSync(host(`${LIBEXEC}/executor`), { mode: 0o755 });
         fs.writeFileSync(
-          installed,
+          host(installed),
           `process.stdout.write(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), groups: process.getgroups(), cwd: process.cwd(), env: process.env }) + '\\n');\n` +
             `process.stdin.resume(); process.stdin.on('end', () => { process.stdout.write('stdin closed\\n'); process.exit(0); });\n`,
           { mode: 0o644 },
@@ -551,7 +551,7 @@ if (prerequisite !== null) {
         assert.deepEqual(Object.keys(who.env).sort(), ['HOME', 'LANG', 'LOGNAME', 'PATH', 'SHELL', 'USER']);
         assert.equal(who.env.PATH, '/usr/local/bin:/usr/bin:/bin');
         assert.equal(last, 'stdin closed', 'the executor sees EOF when the daemon closes its stdin');
-        fs.rmSync(`${LIBEXEC}/executor`, { recursive: true });
+        fs.rmSync(host(`${LIBEXEC}/executor`), { recursive: true });
         const missing = priv(['exec', '--mode', 'insulated', '--group', G1, '--cwd', wt, '--program', 'executor']);
         assert.equal(missing.status, 69, missing.stderr);
         assert.match(missing.stderr, /^agor-priv: unavailable: executor_path/);
@@ -579,7 +579,7 @@ if (prerequisite !== null) {
         const code = await p.exit;
         if (expected !== null) assert.equal(code, expected, p.stderr());
         await waitFor(() => processesWith(`sleep ${marker}`).length === 0, `the child to end after SIG${signal} (pid ${sleeper})`, 5000);
-        await waitFor(() => processesWith(`exec --mode insulated --group ${G1}`).every((pid) => fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')), 'agor-priv to exit', 5000);
+        await waitFor(() => processesWith(`exec --mode insulated --group ${G1}`).every((pid) => procStat(pid) === null), 'agor-priv to exit', 5000);
         p.child.stdin!.destroy();
       }
       // Exit status of an ordinary exit passes through sudo.
@@ -621,12 +621,12 @@ if (prerequisite !== null) {
     it("exec on a PTY (a web terminal): the shell keeps job control, and its jobs end with it", async (t) => {
       if (guard(t)) return;
       const wt = `${WT_ROOT}/repo/wt1`;
-      const d = passwd(DAEMON)!;
       const mark = `5${ID.replace(/[a-f]/g, '1')}`;
       // As the daemon does it: node-pty (forkpty: a session of its own with the PTY as controlling
       // terminal) running sudo as the daemon user.
-      const term = pty.spawn('/usr/bin/sudo', ['-n', PRIV, 'exec', '--mode', 'insulated', '--group', G1, '--cwd', wt, '--program', 'shell', '--term', 'xterm-256color'], {
-        name: 'xterm-256color', cols: 80, rows: 24, cwd: '/', uid: d.uid, gid: d.gid, env: { PATH: '/usr/bin:/bin' },
+      const [sudoFile, ...sudoArgs] = sudoAsDaemon(['-n', PRIV, 'exec', '--mode', 'insulated', '--group', G1, '--cwd', wt, '--program', 'shell', '--term', 'xterm-256color']);
+      const term = pty.spawn(sudoFile!, sudoArgs, {
+        name: 'xterm-256color', cols: 80, rows: 24, cwd: '/', env: { PATH: '/usr/bin:/bin' },
       });
       let out = '';
       term.onData((chunk) => (out += chunk));
@@ -639,8 +639,7 @@ if (prerequisite !== null) {
         assert.match(out, /jobs=2/);
         // A job in a process group of its own, in the terminal's session.
         const job = processesWith(`sleep ${mark}1`)[0]!;
-        const stat = fs.readFileSync(`/proc/${job}/stat`, 'utf8').slice(fs.readFileSync(`/proc/${job}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
-        assert.equal(Number(stat[2]), job, 'the job leads its own process group');
+        assert.equal(procStat(job)?.pgrp, job, 'the job leads its own process group');
         term.write('exit\r');
         assert.equal(await exited, 0, out);
         assert.deepEqual([processesWith(`sleep ${mark}1`), processesWith(`sleep ${mark}2`)], [[], []], 'the jobs ended with the shell');
@@ -674,6 +673,10 @@ if (prerequisite !== null) {
       assert.deepEqual(r.stdout.trim().split('\n'), [admin, common, gwt, '?? sub/', 'from-the-shell']);
       // Without them, nothing of the kind is set.
       assert.equal(priv(shell(), 'printenv GIT_DIR; echo rc=$?\n').stdout, 'rc=1\n');
+      // A worktree that is its own repository: all three name <work-tree>/.git and the work tree.
+      const own = priv([...shell(repo), ...pinned(common, common, repo)], 'set -e\nprintenv GIT_DIR GIT_WORK_TREE\ngit log --format=%s -1\n');
+      assert.equal(own.status, 0, own.stderr);
+      assert.deepEqual(own.stdout.trim().split('\n'), [common, repo, 'init']);
 
       const cases: Array<[string, string[], 64 | 65]> = [
         ['--git-dir alone', [...shell(), '--git-dir', admin], 65],
@@ -690,6 +693,9 @@ if (prerequisite !== null) {
         ['--git-dir missing', [...shell(), ...pinned(`${common}/worktrees/nope`)], 65],
         ['--work-tree not holding --cwd', [...shell(), ...pinned(admin, common, repo)], 65],
         ['--work-tree inside the metadata', [...shell(`${common}/worktrees/gitwt`), ...pinned(admin, common, `${common}/worktrees`)], 65],
+        ["own repository: another work tree's .git", [...shell(), ...pinned(common, common, gwt)], 65],
+        ['own repository: another repository as common dir', [...shell(repo), ...pinned(common, `${other}/.git`, repo)], 65],
+        ['own repository: .git of another repository', [...shell(repo), ...pinned(`${other}/.git`, `${other}/.git`, repo)], 65],
         ['--git-dir= smuggling', [...shell(), `--git-dir=${admin}`, '--git-common-dir', common, '--work-tree', gwt], 64],
         ['repeated --git-dir', [...shell(), ...pinned(), '--git-dir', admin], 64],
         ['newline in --git-dir', [...shell(), ...pinned(`${admin}\n/etc`)], 64],
@@ -809,8 +815,6 @@ if (prerequisite !== null) {
         ['path through a symlink inside the root', prep(`${WT_ROOT}/link-in/deep`), 65],
         ['path is a file', prep(`${WT_ROOT}/inner/file`), 65],
         ['path does not exist', prep(`${WT_ROOT}/missing`), 65],
-        ['tree holds a hard link to a root file', prep(`${WT_ROOT}/hl`), 65],
-        ['tree holds a root-owned file', prep(`${WT_ROOT}/rootowned`), 65],
         ['others all', prep(wt, G1, 'all'), 65],
         ['prepare with group agor_wt_zz', prep(wt, 'agor_wt_zz'), 65],
         ['prepare with a system group', prep(wt, G_SYSTEM), 65],
@@ -857,10 +861,129 @@ if (prerequisite !== null) {
       assert.deepEqual(failures, []);
       assert.ok(cases.length >= 50);
 
+      // A hard link to a root file and a root-owned file inside a tree are left alone (and
+      // reported); the rest of the tree is prepared (issue 13: a tightening never aborts).
+      for (const [dir, why] of [[`${WT_ROOT}/hl`, /a file with 2 hard links: left unchanged/], [`${WT_ROOT}/rootowned`, /owned by uid 0, not one of this worktree's identities/]] as const) {
+        const left = priv(prep(dir));
+        assert.equal(left.status, 0, left.stderr);
+        assert.match(JSON.parse(left.stdout).prepare_worktree.examples[0].why, why);
+        assert.equal(fs.lstatSync(dir).gid, group(G1)!.gid);
+      }
       // A symlink inside a legitimate tree is left alone, and so is its target.
       privOk(prep(`${WT_ROOT}/inner`));
       assert.equal(fs.lstatSync(`${WT_ROOT}/inner/file`).gid, group(G1)!.gid);
       assert.deepEqual(snapshot(watched), before, '/etc, the account databases, agor-priv and the decoys are unchanged');
+    });
+
+    it('runs only as accounts it created itself, and only when they have no group but agor\'s', (t) => {
+      if (guard(t)) return;
+      const wt = `${WT_ROOT}/repo/wt1`;
+      const marker = (user: string) => host(`/etc/agor/accounts/${user}`);
+      const refusedLine = (r: Result, pattern: RegExp, what: string) => {
+        assert.equal(r.status, 65, `${what}: ${r.stderr}`);
+        assert.match(r.stderr, /^agor-priv: refused: /, what);
+        assert.match(r.stderr, pattern, what);
+        assert.doesNotMatch(r.stdout, /root:|[0-9]/, `${what}: nothing ran`);
+      };
+      const strictShell = (user: string) => ['exec', '--mode', 'strict', '--user', user, '--cwd', wt, '--program', 'shell'];
+
+      // What ensure-user created is registered: root 0644, the uid it was created with.
+      for (const user of [ALICE, BOB]) {
+        const st = fs.lstatSync(marker(user));
+        assert.deepEqual([st.uid, st.mode & 0o7777], [0, 0o644]);
+        assert.equal(fs.readFileSync(marker(user), 'utf8'), `${passwd(user)!.uid}\n`);
+      }
+
+      // An agor_* account someone else made is refused by every verb that takes an account.
+      ok('/usr/sbin/useradd', ['-M', '-U', '-K', 'UID_MIN=1000', '--comment', 'an administrator', FOREIGN]);
+      refusedLine(priv(['ensure-user', '--user', FOREIGN]), /was not created by agor-priv/, 'ensure-user foreign');
+      refusedLine(priv(strictShell(FOREIGN), 'id -u\n'), /was not created by agor-priv/, 'exec strict foreign');
+      refusedLine(priv(['set-group-members', '--group', G1, '--members', `${ALICE},${FOREIGN}`]), /was not created by agor-priv/, 'members foreign');
+      assert.equal(fs.existsSync(marker(FOREIGN)), false);
+
+      // An account agor-priv created, later put in shadow (it would read /etc/shadow) or disk.
+      privOk(['ensure-user', '--user', SHADOWED]);
+      for (const [system, shown] of [['shadow', /member of group shadow/], ['disk', /member of group disk/]] as const) {
+        ok('/usr/sbin/usermod', ['-a', '-G', system, SHADOWED]);
+        refusedLine(priv(['ensure-user', '--user', SHADOWED]), shown, `ensure-user in ${system}`);
+        refusedLine(priv(strictShell(SHADOWED), 'cat /etc/shadow; id -u\n'), shown, `exec strict in ${system}`);
+        refusedLine(priv(['set-group-members', '--group', G1, '--members', SHADOWED]), shown, `members in ${system}`);
+        ok('/usr/bin/gpasswd', ['-d', SHADOWED, system]);
+      }
+      assert.deepEqual(group(G1)!.members.sort(), [ALICE, DAEMON].sort(), 'no refused call changed the group');
+
+      // A registered account deleted and made again (another uid) is not the one agor created.
+      const aliceMarker = fs.readFileSync(marker(ALICE), 'utf8');
+      fs.writeFileSync(marker(ALICE), `${passwd(ALICE)!.uid + 1}\n`);
+      try {
+        refusedLine(priv(strictShell(ALICE), 'id -u\n'), /the account was replaced/, 'exec strict replaced');
+      } finally {
+        fs.writeFileSync(marker(ALICE), aliceMarker);
+      }
+
+      // An account an earlier agor-priv made (no registry then) is adopted by ensure-user, and by a
+      // re-run of the install script, only when it is exactly what ensure-user makes.
+      const legacy = (user: string, extra: string[] = []) =>
+        ok('/usr/sbin/useradd', ['-m', '-s', '/bin/bash', '-U', '-G', [USERS_GROUP, ...extra].join(','), '-c', 'agor user', '-K', 'UID_MIN=1000', '-K', 'GID_MIN=1000', user]);
+      legacy(LEGACY);
+      refusedLine(priv(strictShell(LEGACY), 'id -u\n'), /was not created by agor-priv/, 'exec strict legacy before adoption');
+      privOk(['ensure-user', '--user', LEGACY]);
+      assert.equal(fs.readFileSync(marker(LEGACY), 'utf8'), `${passwd(LEGACY)!.uid}\n`);
+      privOk(['set-group-members', '--group', G1, '--members', `${ALICE},${DAEMON},${LEGACY}`]);
+      const r = priv(strictShell(LEGACY), 'id -u\n');
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.trim(), String(passwd(LEGACY)!.uid));
+      privOk(['set-group-members', '--group', G1, '--members', `${ALICE},${DAEMON}`]);
+      legacy(LEGACY2);
+      legacy(LEGACY_DISK, ['disk']);
+      const again = install();
+      assert.equal(again.status, 0, again.stderr);
+      assert.match(again.stdout, new RegExp(`registered ${LEGACY2}, an account an earlier agor-priv created`));
+      assert.match(again.stdout, new RegExp(`did not register ${LEGACY_DISK}: agor-priv: refused: .*member of group disk`));
+      assert.equal(fs.existsSync(marker(LEGACY2)), true);
+      assert.equal(fs.existsSync(marker(LEGACY_DISK)), false);
+      assert.equal(fs.existsSync(marker(FOREIGN)), false, 'an account that does not look like one of agor\'s is never adopted');
+    });
+
+    it('prepare-worktree tightens a tree 410 directories deep top-down and reports what it left; hard-linked and foreign files are never changed', (t) => {
+      if (guard(t)) return;
+      const deep = `${WT_ROOT}/repo/deep`;
+      const levels = (n: number) => `${deep}${'/d'.repeat(n)}`;
+      // An agent's tree (umask 000: everything open to others).
+      asDaemon(`umask 000 && mkdir -p ${levels(410)} && echo x > ${levels(410)}/f`);
+      const opened = priv(['prepare-worktree', '--path', deep, '--group', G1, '--others', 'read']);
+      assert.equal(opened.status, 0, `a deep tree must not make prepare-worktree refuse: ${opened.stderr}`);
+      const report = JSON.parse(opened.stdout).prepare_worktree;
+      assert.equal(report.skipped, 1);
+      assert.match(report.examples[0].why, /nested deeper than 400 directories: closed to others/);
+      assert.deepEqual([mode(deep) & 0o7, mode(levels(399)) & 0o7, mode(levels(400)) & 0o7], [0o5, 0o5, 0o0], 'read down to the limit, closed at it');
+      const tightened = priv(['prepare-worktree', '--path', deep, '--group', G1, '--others', 'none']);
+      assert.equal(tightened.status, 0, tightened.stderr);
+      assert.deepEqual([mode(deep) & 0o7, mode(levels(399)) & 0o7], [0, 0]);
+      t.diagnostic(`deep tree: ${opened.stdout.trim().slice(0, 300)}`);
+
+      // A file hard-linked in from elsewhere (another worktree's ref, say) keeps its group, mode and
+      // ACL; a file of an account that is not this worktree's keeps them too, and the directory
+      // holding it, which would give others more than asked, is closed to them instead.
+      const wt = `${WT_ROOT}/repo/wt9`;
+      const elsewhere = `${WT_ROOT}/elsewhere`;
+      asDaemon(`mkdir -p ${wt}/open ${wt}/foreign ${elsewhere} && echo ref > ${elsewhere}/main && chmod 640 ${elsewhere}/main && ln ${elsewhere}/main ${wt}/open/main-link && echo y > ${wt}/open/plain`);
+      ok('/usr/bin/install', ['-o', BOB, '-g', BOB, '-m', '0666', '/dev/null', `${wt}/foreign/bobs`]);
+      const untouched = [`${elsewhere}/main`, `${wt}/foreign/bobs`];
+      const before = snapshot(untouched);
+      const r = priv(['prepare-worktree', '--path', wt, '--group', G1, '--others', 'read']);
+      assert.equal(r.status, 0, r.stderr);
+      const left = JSON.parse(r.stdout).prepare_worktree;
+      assert.equal(left.skipped, 2);
+      assert.deepEqual(left.examples.map((e: { why: string }) => e.why).sort(), [
+        'a file with 2 hard links: left unchanged',
+        `owned by uid ${passwd(BOB)!.uid}, not one of this worktree's identities: left unchanged`,
+      ]);
+      assert.deepEqual(left.closedExamples, [`${fs.realpathSync(WT_ROOT)}/repo/wt9/foreign`]);
+      assert.deepEqual(snapshot(untouched), before, 'the hard-linked and the foreign file are unchanged');
+      assert.equal(fs.lstatSync(`${wt}/open/plain`).gid, group(G1)!.gid, 'the rest of the tree is prepared');
+      assert.equal(mode(`${wt}/open`) & 0o7, 0o5);
+      assert.equal(mode(`${wt}/foreign`) & 0o7, 0, 'closed to others: bob\'s 0666 file is out of their reach');
     });
 
     it('only the daemon user may use the rule; agor-priv refuses to run when its files or config are not root\'s alone', (t) => {
@@ -872,13 +995,13 @@ if (prerequisite !== null) {
       }
       const d = passwd(DAEMON)!;
       const tamper: Array<[string, () => void, () => void, RegExp]> = [
-        [`${PRIV_YAML} group-writable`, () => fs.chmodSync(PRIV_YAML, 0o664), () => fs.chmodSync(PRIV_YAML, 0o644), /priv\.yaml/],
-        [`${PRIV_YAML} owned by the daemon user`, () => fs.chownSync(PRIV_YAML, d.uid, 0), () => fs.chownSync(PRIV_YAML, 0, 0), /priv\.yaml/],
-        [`${PRIV_YAML} with an unknown key`, () => fs.appendFileSync(PRIV_YAML, 'worktrees_root_extra: /\n'), () => fs.writeFileSync(PRIV_YAML, fs.readFileSync(PRIV_YAML, 'utf8').replace('worktrees_root_extra: /\n', '')), /unknown key/],
-        [`${PRIV_YAML} missing`, () => fs.renameSync(PRIV_YAML, `${PRIV_YAML}.moved`), () => fs.renameSync(`${PRIV_YAML}.moved`, PRIV_YAML), /priv\.yaml/],
-        ['the bundle group-writable', () => fs.chmodSync(`${LIBEXEC}/agor-priv.mjs`, 0o664), () => fs.chmodSync(`${LIBEXEC}/agor-priv.mjs`, 0o644), /agor-priv\.mjs/],
-        ['the bundle owned by the daemon user', () => fs.chownSync(`${LIBEXEC}/agor-priv.mjs`, d.uid, 0), () => fs.chownSync(`${LIBEXEC}/agor-priv.mjs`, 0, 0), /agor-priv\.mjs/],
-        [`${LIBEXEC} writable by others`, () => fs.chmodSync(LIBEXEC, 0o757), () => fs.chmodSync(LIBEXEC, 0o755), /libexec\/agor/],
+        [`${PRIV_YAML} group-writable`, () => fs.chmodSync(host(PRIV_YAML), 0o664), () => fs.chmodSync(host(PRIV_YAML), 0o644), /priv\.yaml/],
+        [`${PRIV_YAML} owned by the daemon user`, () => fs.chownSync(host(PRIV_YAML), d.uid, 0), () => fs.chownSync(host(PRIV_YAML), 0, 0), /priv\.yaml/],
+        [`${PRIV_YAML} with an unknown key`, () => fs.appendFileSync(host(PRIV_YAML), 'worktrees_root_extra: /\n'), () => fs.writeFileSync(host(PRIV_YAML), fs.readFileSync(host(PRIV_YAML), 'utf8').replace('worktrees_root_extra: /\n', '')), /unknown key/],
+        [`${PRIV_YAML} missing`, () => fs.renameSync(host(PRIV_YAML), host(`${PRIV_YAML}.moved`)), () => fs.renameSync(host(`${PRIV_YAML}.moved`), host(PRIV_YAML)), /priv\.yaml/],
+        ['the bundle group-writable', () => fs.chmodSync(host(`${LIBEXEC}/agor-priv.mjs`), 0o664), () => fs.chmodSync(host(`${LIBEXEC}/agor-priv.mjs`), 0o644), /agor-priv\.mjs/],
+        ['the bundle owned by the daemon user', () => fs.chownSync(host(`${LIBEXEC}/agor-priv.mjs`), d.uid, 0), () => fs.chownSync(host(`${LIBEXEC}/agor-priv.mjs`), 0, 0), /agor-priv\.mjs/],
+        [`${LIBEXEC} writable by others`, () => fs.chmodSync(host(LIBEXEC), 0o757), () => fs.chmodSync(host(LIBEXEC), 0o755), /libexec\/agor/],
         ['worktrees_root writable by others', () => fs.chmodSync(WT_ROOT, 0o777), () => fs.chmodSync(WT_ROOT, 0o711), /worktrees_root/],
       ];
       for (const [what, breakIt, restore, pattern] of tamper) {
@@ -929,6 +1052,97 @@ if (prerequisite !== null) {
       await new Promise<void>((resolve) => (flipper.exitCode !== null ? resolve() : flipper.once('exit', () => resolve())));
       t.diagnostic(`race: ${calls} prepare-worktree calls while flipping: ${JSON.stringify(Object.fromEntries(outcomes))}`);
       assert.deepEqual(snapshot([decoy, `${decoy}/secret`, '/etc', '/etc/passwd', '/etc/shadow']), before);
+    });
+
+    it('remove-tree: one worktree directory goes, as root, by a no-follow walk; symlinks, hard links and hostile paths never reach outside', (t) => {
+      if (guard(t)) return;
+      // Root's own files outside worktrees_root, reachable by a symlink or a hard link from the tree.
+      const rootDecoy = `${TEST_DIR}/root-decoy`;
+      fs.mkdirSync(rootDecoy, { recursive: true, mode: 0o755 });
+      for (let i = 0; i < 5; i++) fs.writeFileSync(`${rootDecoy}/keep${i}`, `keep ${i}\n`);
+      const rootFile = `${TEST_DIR}/root-file`;
+      fs.writeFileSync(rootFile, 'root file\n', { mode: 0o600 });
+      const tree = `${WT_ROOT}/rmrepo/wt`;
+      asDaemon(`mkdir -p ${tree}/sub/deeper ${WT_ROOT}/rmrepo/other && echo x > ${tree}/sub/deeper/f && ln -s ${rootDecoy} ${tree}/to-decoy && ln -s ${rootDecoy} ${WT_ROOT}/rmrepo/decoy-link && echo y > ${WT_ROOT}/rmrepo/plain-file && echo z > ${WT_ROOT}/rmrepo/other/keep`);
+      fs.linkSync(rootFile, `${tree}/hardlink-to-root-file`);
+      ok('/usr/bin/install', ['-d', '-o', ALICE, '-g', ALICE, '-m', '0700', `${tree}/alices`]);
+      ok('/usr/bin/install', ['-o', ALICE, '-g', ALICE, '-m', '0000', '/dev/null', `${tree}/alices/unreadable`]);
+      const watched = [rootDecoy, ...Array.from({ length: 5 }, (_, i) => `${rootDecoy}/keep${i}`), rootFile, `${WT_ROOT}/rmrepo/other/keep`, `${WT_ROOT}/rmrepo/decoy-link`, `${WT_ROOT}/rmrepo/plain-file`, '/etc/passwd'];
+      const before = snapshot(watched);
+      const rm = (p: string) => ['remove-tree', '--path', p];
+      const cases: Array<[string, string[], 64 | 65]> = [
+        ['no --path', ['remove-tree'], 64],
+        ['--path=', ['remove-tree', `--path=${tree}`], 64],
+        ['repeated --path', [...rm(tree), '--path', '/etc'], 64],
+        ['unknown flag', [...rm(tree), '--group', G1], 64],
+        ['stray positional', [...rm(tree), 'extra'], 64],
+        ['newline in path', rm(`${tree}\n/etc`), 64],
+        ['/', rm('/'), 65],
+        ['/etc', rm('/etc'), 65],
+        ['relative', rm('rmrepo/wt'), 65],
+        ['with ..', rm(`${WT_ROOT}/rmrepo/../../..`), 65],
+        ['trailing slash', rm(`${tree}/`), 65],
+        ['worktrees_root itself', rm(WT_ROOT), 65],
+        ['an entry of worktrees_root itself', rm(`${WT_ROOT}/rmrepo`), 65],
+        ['a symlink to a root directory', rm(`${WT_ROOT}/rmrepo/decoy-link`), 65],
+        ['through a symlink to /etc', rm(`${WT_ROOT}/swapped/ssl`), 65],
+        ['a file', rm(`${WT_ROOT}/rmrepo/plain-file`), 65],
+        ['outside worktrees_root', rm(`${TEST_DIR}/home/x`), 65],
+      ];
+      const failures: string[] = [];
+      for (const [what, args, expected] of cases) {
+        const r = priv(args);
+        const name = expected === 64 ? 'usage' : 'refused';
+        if (r.status !== expected || !r.stderr.startsWith(`agor-priv: ${name}: `) || r.stderr.split('\n').filter(Boolean).length !== 1) failures.push(`${what}: exit ${r.status}, ${JSON.stringify(r.stderr)}`);
+      }
+      t.diagnostic(`hostile remove-tree calls: ${cases.length}`);
+      assert.deepEqual(failures, []);
+      assert.deepEqual(snapshot(watched), before, 'a refused call changes nothing');
+      assert.ok(fs.existsSync(`${tree}/sub/deeper/f`));
+
+      privOk(rm(tree));
+      assert.equal(fs.existsSync(tree), false, "the tree, alice's unreadable files included, is gone");
+      assert.equal(fs.readFileSync(rootFile, 'utf8'), 'root file\n');
+      for (let i = 0; i < 5; i++) assert.equal(fs.readFileSync(`${rootDecoy}/keep${i}`, 'utf8'), `keep ${i}\n`);
+      assert.ok(fs.existsSync(`${WT_ROOT}/rmrepo/other/keep`), 'the sibling worktree is untouched');
+      privOk(rm(tree)); // already gone: nothing to do
+    });
+
+    it('remove-tree while the worktree\'s identity swaps a directory with a symlink to root\'s files (renameat2 exchange, bounded)', async (t) => {
+      if (guard(t)) return;
+      if (process.arch !== 'x64') return t.skip('the swapper uses the x86_64 renameat2 syscall number');
+      const a = passwd(ALICE)!;
+      const rootDecoy = `${TEST_DIR}/root-decoy-race`;
+      fs.mkdirSync(rootDecoy, { recursive: true, mode: 0o755 });
+      const names = Array.from({ length: 40 }, (_, i) => `f${i}`);
+      for (const n of names) fs.writeFileSync(`${rootDecoy}/${n}`, `root's ${n}\n`);
+      const before = snapshot([rootDecoy, ...names.map((n) => `${rootDecoy}/${n}`)]);
+      let swaps = 0;
+      for (let attempt = 0; attempt < 8; attempt++) {
+        const tree = `${WT_ROOT}/racerepo/wt${attempt}`;
+        asDaemon(`mkdir -p ${WT_ROOT}/racerepo`);
+        ok('/usr/bin/install', ['-d', '-o', ALICE, '-g', ALICE, '-m', '0755', tree, `${tree}/d`]);
+        ok('/usr/sbin/runuser', ['-u', ALICE, '--', '/bin/sh', '-c', `cd ${tree}/d && for n in ${names.join(' ')}; do echo mine > $n; done && for i in 1 2 3 4 5 6 7 8 9 10; do mkdir -p s$i/deeper; done && ln -s ${rootDecoy} ${tree}/l`]);
+        const swapper = spawn('perl', ['-e', 'my ($a,$b,$n)=@ARGV; my $ok=0; $SIG{TERM}=sub{print "$ok\\n"; exit 0}; for (1..$n) { $ok++ if syscall(316,-100,$a,-100,$b,2)==0 } print "$ok\\n";', `${tree}/d`, `${tree}/l`, '3000000'], {
+          uid: a.uid,
+          gid: a.gid,
+          cwd: '/',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        });
+        started.push(swapper);
+        let out = '';
+        swapper.stdout!.on('data', (d) => (out += d));
+        const closed = new Promise<void>((resolve) => swapper.once('close', () => resolve()));
+        const r = priv(['remove-tree', '--path', tree]);
+        if (swapper.exitCode === null) swapper.kill('SIGTERM');
+        await closed;
+        swaps += Number(out.trim()) || 0;
+        assert.ok(r.status === 0 || r.status === 69, `attempt ${attempt}: exit ${r.status} ${r.stderr}`);
+        if (fs.existsSync(tree)) privOk(['remove-tree', '--path', tree]);
+        assert.deepEqual(snapshot([rootDecoy, ...names.map((n) => `${rootDecoy}/${n}`)]), before, `attempt ${attempt}: root's files outside are untouched`);
+      }
+      t.diagnostic(`swaps during 8 removals: ${swaps}`);
+      assert.ok(swaps > 0, 'the swapper really swapped');
     });
   });
 }

@@ -58,7 +58,7 @@ class RunnerRig extends Rig {
 function checkGitRun(run: { task: any; messages: any[] }, user: string, wtPath: string, stderr: string): void {
   const lines = run.messages.filter((m) => m.type === 'text').map((m) => String(m.content.text));
   assert.equal(run.task.status, 'completed', `${run.task.reason}\n${lines.join('\n')}\n${stderr.slice(-2000)}`);
-  assert.match(lines[0]!, /^GIT_DIR=\/.+\/\.git\/worktrees\/[^/]+$/, 'the executor received the pinned admin dir');
+  assert.match(lines[0]!, /^GIT_DIR=\/.+\/worktrees\/[^/]+\/[^/]+\/\.git$/, "the executor received its worktree's own repository");
   assert.ok(lines.some((l) => /^\?\? sub\//.test(l)), lines.join('\n'));
   assert.equal(lines.at(-1), `commit by ${user}`);
   const log = spawnSync('git', ['-c', 'safe.directory=*', '-C', wtPath, 'log', '--format=%an %s', '-1'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent' } });

@@ -12,8 +12,9 @@ import authClientModule from '@feathersjs/authentication-client';
 import { io, type Socket } from 'socket.io-client';
 import { isAlive, processTree, unixSuite, type UnixFixture } from './fixture.js';
 import { Rig, type Person as RestPerson } from './rig.js';
-import { processesOf } from '../helpers/proc.js';
+import { groupsOf, processesOf } from '../helpers/proc.js';
 import { outcome } from '../helpers/worktree-fixture.js';
+import { terminalWireEvent } from '../../daemon/services/terminals/terminals.shared.js';
 
 const socketioClient = socketioClientModule as unknown as typeof socketioClientModule.default;
 const authClient = authClientModule as unknown as typeof authClientModule.default;
@@ -70,10 +71,10 @@ class Term {
     readonly id: string,
     readonly runsAs: string,
   ) {
-    client.socket.on('terminals output', (e: { id: string; data: string }) => {
+    client.socket.on(terminalWireEvent('output'), (e: { id: string; data: string }) => {
       if (e.id === id) this.raw += e.data;
     });
-    client.socket.on('terminals exit', (e: { id: string; code: number }) => {
+    client.socket.on(terminalWireEvent('exit'), (e: { id: string; code: number }) => {
       if (e.id === id) this.exit = { code: e.code };
     });
   }
@@ -250,6 +251,20 @@ unixSuite('web terminals under unix isolation (real sudo, agor-priv, node-pty)',
 
     it("closing the terminal leaves no process of alice's account", async () => {
       await closeLeavesNothing(rig, term, fx.uid(alice.unix!));
+    });
+
+    it("bob sets others_can none: alice's terminal in his worktree is closed, and no process of hers keeps its group", async () => {
+      const B = await rig.worktree(bob, 'term-bob', 'all');
+      const gid = fx.gid(B.unix_group);
+      const uid = fx.uid(alice.unix!);
+      const t = await (await alice.connect()).open(B.id);
+      await t.run(['nohup sleep 304 >/dev/null 2>&1 &']);
+      const holding = () =>
+        processesOf(uid).filter((pid) => groupsOf(pid).includes(gid));
+      assert.ok(holding().length > 0, 'while allowed, her shell holds the worktree group');
+      await bob.call('PATCH', `worktrees/${B.id}`, { others_can: 'none' });
+      await until(() => t.exit !== undefined, 'her terminal to close');
+      await until(() => holding().length === 0, "alice's processes holding the group to end");
     });
 
     it("a closed socket, then daemon shutdown, leave no process of alice's account", async () => {

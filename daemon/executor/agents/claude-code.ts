@@ -33,7 +33,7 @@ import {
   type SpawnOptions,
 } from '@anthropic-ai/claude-agent-sdk';
 import type { AgentAdapter, AgentIO, AgentMessage, AgentResult, AgentTask, AgentUsage } from './types.js';
-import { errorMessage } from './proc.js';
+import { errorMessage } from './errors.js';
 
 const API_KEY = 'ANTHROPIC_API_KEY';
 /** Optional: a per-user endpoint (a proxy, or the fake server in tests). */

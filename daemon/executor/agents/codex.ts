@@ -18,11 +18,11 @@
  * Usage: turn.completed reports the thread's running totals, so the resume handle carries them
  * (see encodeResume) and each run reports only its own tokens.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { Codex, type CodexOptions, type SandboxMode, type ThreadEvent, type ThreadItem, type ThreadOptions, type Usage } from '@openai/codex-sdk';
 import type { AgentAdapter, AgentIO, AgentMessage, AgentResult, AgentTask, AgentUsage } from './types.js';
-import { errorMessage, procStat } from './proc.js';
+import { errorMessage } from './errors.js';
+import { exePath, procStat, processTree, type ProcInfo } from '../proc.js';
 
 const API_KEY = 'OPENAI_API_KEY';
 /** Optional: a per-user endpoint (a proxy, or the fake server in tests). */
@@ -48,43 +48,12 @@ export function cleanExecError(message: string): string {
  * process groups of their own. Listing them before the abort lets the run wait until they are
  * really gone (the executor runs one task, so its codex children are this task's).
  */
-function codexProcessTree(): Array<{ pid: number; pgrp: number }> {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync('/proc');
-  } catch {
-    return [];
-  }
-  const children = new Map<number, Array<{ pid: number; pgrp: number }>>();
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = procStat(Number(entry));
-    if (!stat) continue;
-    const list = children.get(stat.ppid) ?? [];
-    list.push({ pid: Number(entry), pgrp: stat.pgrp });
-    children.set(stat.ppid, list);
-  }
-  const isCodex = (pid: number) => {
-    try {
-      return path.basename(fs.readlinkSync(`/proc/${pid}/exe`)).startsWith('codex');
-    } catch {
-      return false;
-    }
-  };
-  const out: Array<{ pid: number; pgrp: number }> = [];
-  const queue = (children.get(process.pid) ?? []).filter((c) => isCodex(c.pid));
-  out.push(...queue);
-  while (queue.length > 0) {
-    for (const child of children.get(queue.shift()!.pid) ?? []) {
-      out.push(child);
-      queue.push(child);
-    }
-  }
-  return out;
+function codexProcessTree(): ProcInfo[] {
+  return processTree(process.pid, (child) => path.basename(exePath(child.pid)).startsWith('codex'));
 }
 
 /** Waits (bounded) for processes to exit, then SIGKILLs what is left, by process group where it has its own. */
-async function waitGone(procs: Array<{ pid: number; pgrp: number }>, graceMs: number): Promise<void> {
+async function waitGone(procs: ProcInfo[], graceMs: number): Promise<void> {
   const deadline = Date.now() + graceMs;
   let alive = procs.filter((p) => procStat(p.pid) !== null);
   while (alive.length > 0 && Date.now() < deadline) {
@@ -295,7 +264,7 @@ async function run(task: AgentTask, io: AgentIO): Promise<AgentResult> {
   const codex = new Codex(codexOptions);
   const thread = resumed ? codex.resumeThread(resumed.id, threadOptions) : codex.startThread(threadOptions);
   const abort = new AbortController();
-  let stopped: Array<{ pid: number; pgrp: number }> | null = null;
+  let stopped: ProcInfo[] | null = null;
   const stop = () => {
     stopped ??= codexProcessTree();
     abort.abort();

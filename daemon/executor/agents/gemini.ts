@@ -33,7 +33,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import readline from 'node:readline';
 import type { AgentAdapter, AgentIO, AgentMessage, AgentResult, AgentTask, AgentUsage } from './types.js';
-import { errorMessage, procStat } from './proc.js';
+import { errorMessage } from './errors.js';
+import { procStat, processTree, type ProcInfo } from '../proc.js';
 
 const API_KEY = 'GEMINI_API_KEY';
 /** Optional: a per-user endpoint (a proxy, or the fake server in tests). */
@@ -212,39 +213,6 @@ async function reap(child: ChildProcess, graceMs: number): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
-}
-
-interface ProcInfo {
-  pid: number;
-  pgrp: number;
-}
-
-/** Every process below `root` (Linux /proc; empty elsewhere). */
-export function processTree(root: number): ProcInfo[] {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync('/proc');
-  } catch {
-    return [];
-  }
-  const children = new Map<number, ProcInfo[]>();
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = procStat(Number(entry));
-    if (!stat) continue;
-    const list = children.get(stat.ppid) ?? [];
-    list.push({ pid: Number(entry), pgrp: stat.pgrp });
-    children.set(stat.ppid, list);
-  }
-  const out: ProcInfo[] = [];
-  const queue = [root];
-  while (queue.length > 0) {
-    for (const child of children.get(queue.shift()!) ?? []) {
-      out.push(child);
-      queue.push(child.pid);
-    }
-  }
-  return out;
 }
 
 function signalAll(procs: ProcInfo[], signal: NodeJS.Signals, ownGroup: number | undefined): void {

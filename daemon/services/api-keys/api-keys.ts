@@ -3,7 +3,8 @@ import type { Application, HookContext } from '../../declarations.js';
 import { parseInput } from '../validate.js';
 import { auditApiKeyChanges } from '../../audit/service-hooks.js';
 import { ApiKeysService } from './api-keys.class.js';
-import { apiKeyCreateSchema, apiKeyQuerySchema } from './api-keys.schema.js';
+import { apiKeyCreateSchema, apiKeyQuerySchema, type PublicApiKey } from './api-keys.schema.js';
+import { revokeApiKeyConnections } from '../../channels.js';
 import { apiKeysMethods, apiKeysPath } from './api-keys.shared.js';
 
 declare module '../../declarations.js' {
@@ -26,5 +27,7 @@ export function configureApiKeys(app: Application): void {
       find: [(ctx) => void (ctx.params.query = parseInput(apiKeyQuerySchema, ctx.params.query ?? {}, 'query'))],
       create: [(ctx) => void (ctx.data = parseInput(apiKeyCreateSchema, ctx.data))],
     },
+    // Sockets that signed in with the key stop hearing events at once, as their calls stop working.
+    after: { remove: [(ctx) => revokeApiKeyConnections(app, (ctx.result as PublicApiKey).id)] },
   });
 }

@@ -8,7 +8,7 @@ import type { Application } from '../../declarations.js';
 import { nowIso } from '../../db/database.js';
 import { atLeast } from '../../auth/roles.js';
 import { subjectOf } from '../../rbac/authorize.js';
-import { cloneRepo, inspectRepo } from '../../git/index.js';
+import { cloneRepo, cloneSourceProtocol, inspectRepo } from '../../git/index.js';
 import { DEFAULT_PAGE, pageTotal } from '../pagination.js';
 import { repoName, toPublicRepo, type PublicRepo, type RepoCreate, type RepoRow } from './repos.schema.js';
 
@@ -52,8 +52,10 @@ export class ReposService extends EventEmitter {
     const subject = subjectOf(params);
     if (!atLeast(subject.role, 'member')) throw new Forbidden('Viewers cannot add repos');
     // A local path reads whatever the daemon user can read on this machine: an admin decision.
-    const local = data.path !== undefined || /^file:/i.test(data.url ?? '');
-    if (local && !atLeast(subject.role, 'admin')) throw new Forbidden('Only admins may add repos from local paths or file:// URLs; members may clone remote URLs');
+    // Whether a `url` is local is decided from its text by the git module (the one classifier), before
+    // the file system is looked at, so a member learns nothing about which paths exist.
+    const local = data.path !== undefined || cloneSourceProtocol(data.url!) === 'file';
+    if (local && !atLeast(subject.role, 'admin')) throw new Forbidden('Only admins may add repos from local paths or file:// URLs; members may clone https:// URLs');
     const name = data.name ?? nameFrom(data.path ?? data.url!);
     if (await this.db('repos').where('name', name).first('id')) throw new Conflict(`A repo named ${name} already exists; pass another "name"`);
     let repoPath: string;

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { Conflict, NotFound } from '@feathersjs/errors';
+import { Conflict, Forbidden, NotFound } from '@feathersjs/errors';
 import type { Id, Paginated, Params } from '@feathersjs/feathers';
 import type { Application } from '../../declarations.js';
 import { nowIso } from '../../db/database.js';
@@ -38,6 +38,11 @@ export class TasksService {
     const subject = subjectOf(params);
     const session = await this.app.service('sessions').visibleRow(data.session_id, params);
     await ensureWorktreePermission(this.app, params, 'session.prompt', session.worktree_id, session);
+    // A prompt runs as the session's creator, with their secrets: never as a disabled user.
+    const creator = await this.db('users').where('id', session.created_by).first('email', 'disabled');
+    if (!creator || creator.disabled) {
+      throw new Forbidden(`The creator of session ${session.id} (${creator?.email ?? 'a removed user'}) is disabled, and a prompt would run as them; start or fork a session of your own`);
+    }
     const row: TaskRow = {
       id: crypto.randomUUID(),
       session_id: session.id,

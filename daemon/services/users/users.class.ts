@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import { hashPassword } from '../../auth/passwords.js';
 import { Conflict, Forbidden, NotFound } from '@feathersjs/errors';
 import type { Id, Paginated, Params } from '@feathersjs/feathers';
 import type { Database } from '../../db/database.js';
@@ -38,7 +38,7 @@ export class UsersService {
       id: crypto.randomUUID(),
       email: data.email,
       name: data.name ?? '',
-      password: await bcrypt.hash(data.password, BCRYPT_ROUNDS),
+      password: await hashPassword(data.password, BCRYPT_ROUNDS),
       role: data.role,
       disabled: false,
       unix_username: data.unix_username ?? null,
@@ -59,7 +59,10 @@ export class UsersService {
   async patch(id: Id, data: UserPatch, _params?: Params): Promise<PublicUser> {
     const { old_password: _ignored, password, ...fields } = data;
     const changes: Partial<UserRow> = { ...fields, updated_at: nowIso() };
-    if (password !== undefined) changes.password = await bcrypt.hash(password, BCRYPT_ROUNDS);
+    if (password !== undefined) {
+      changes.password = await hashPassword(password, BCRYPT_ROUNDS);
+      changes.password_changed_at = changes.updated_at!;
+    }
     if (data.disabled === true) changes.sessions_revoked_at = changes.updated_at!;
     await this.db.transaction(async (trx) => {
       const before = await trx<UserRow>('users').where('id', String(id)).first();
@@ -81,6 +84,7 @@ export class UsersService {
       const before = await trx<UserRow>('users').where('id', String(id)).first();
       if (!before) throw new NotFound(`No user with id ${id}`);
       if (before.role === 'owner' && !before.disabled) await assertAnotherOwner(trx, before.id);
+      await assertNoHistory(trx, before);
       await trx('users').where('id', before.id).delete();
       return toPublicUser(before);
     });
@@ -91,6 +95,21 @@ export class UsersService {
     const row = await this.db<UserRow>('users').where('id', id).first();
     if (!row) throw new NotFound(`No user with id ${id}`);
     return row;
+  }
+}
+
+/**
+ * Sessions and tasks name who created them and as whom they ran; that history must stay true, so a
+ * user who has any is disabled rather than deleted (DESIGN §4).
+ */
+async function assertNoHistory(trx: Database, user: UserRow): Promise<void> {
+  const [sessions, tasks] = await Promise.all([
+    trx('sessions').where('created_by', user.id).count({ n: '*' }),
+    trx('tasks').where((q) => q.where('created_by', user.id).orWhere('executed_as', user.id)).count({ n: '*' }),
+  ]);
+  const n = { sessions: Number(sessions[0]!.n), tasks: Number(tasks[0]!.n) };
+  if (n.sessions + n.tasks > 0) {
+    throw new Conflict(`${user.email} has ${n.sessions} session(s) and ${n.tasks} task(s) in the history, which must keep naming them; disable the account instead (PATCH {"disabled": true})`);
   }
 }
 

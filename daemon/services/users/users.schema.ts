@@ -12,6 +12,8 @@ export interface UserRow {
   disabled: boolean | number;
   unix_username: string | null;
   sessions_revoked_at: string | null;
+  /** Login tokens issued before it are refused (API keys are not). */
+  password_changed_at?: string | null;
   created_at: string;
   updated_at: string;
 }

@@ -19,6 +19,8 @@ import type {
   PublicUser,
   PublicUserSecret,
   PublicWorktree,
+  TerminalEvent,
+  TerminalEventData,
   TerminalOpened,
   WorktreeOwner,
   WorktreeAccess,
@@ -44,8 +46,8 @@ export interface TerminalsService {
   remove(id: string): Promise<unknown>;
   input(data: { id: string; data: string }): Promise<unknown>;
   resize(data: { id: string; cols: number; rows: number }): Promise<unknown>;
-  on(event: 'output' | 'exit', listener: (data: { id: string; data?: string; code?: number | null; signal?: string | null }) => void): void;
-  off(event: 'output' | 'exit', listener: (data: never) => void): void;
+  on<E extends TerminalEvent>(event: E, listener: (data: TerminalEventData[E]) => void): void;
+  off<E extends TerminalEvent>(event: E, listener: (data: TerminalEventData[E]) => void): void;
 }
 
 export interface ApiServices {
@@ -72,6 +74,7 @@ export type ApiClient = Application & {
   authenticate(data: { strategy: string; [key: string]: unknown }): Promise<{ accessToken: string; user: PublicUser }>;
   reAuthenticate(force?: boolean): Promise<{ accessToken: string; user: PublicUser }>;
   logout(): Promise<unknown>;
+  authentication: { setAccessToken(token: string): Promise<unknown> };
 };
 
 /** One Feathers client over one Socket.IO connection to the daemon that served this page. */

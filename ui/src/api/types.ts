@@ -13,7 +13,7 @@ export type { PublicTask } from '../../../daemon/services/tasks/tasks.shared.js'
 export type { PublicMessage } from '../../../daemon/services/messages/messages.shared.js';
 export type { PublicApproval } from '../../../daemon/services/approvals/approvals.shared.js';
 export type { PublicBoard, PublicBoardItem } from '../../../daemon/services/boards/boards.shared.js';
-export type { TerminalOpened } from '../../../daemon/services/terminals/terminals.shared.js';
+export type { TerminalEvent, TerminalEventData, TerminalOpened } from '../../../daemon/services/terminals/terminals.shared.js';
 export type { DaemonInfo } from '../../../daemon/services/info/info.shared.js';
 export type { Role } from '../../../daemon/auth/roles.js';
 export type { Tier, FsAccess } from '../../../daemon/rbac/tiers.js';

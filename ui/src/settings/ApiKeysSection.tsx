@@ -9,6 +9,7 @@ import { Feedback, type FeedbackState } from './Feedback';
 import { exact, when } from './format';
 import { useLoad } from './useLoad';
 import { CopyableSecret } from './CopyableSecret';
+import { DEFAULT_API_KEY_EXPIRY_DAYS } from '../../../daemon/services/api-keys/api-keys.shared.js';
 
 interface CreateValues {
   name: string;
@@ -79,7 +80,7 @@ export function ApiKeysSection({ api }: { api: SettingsApi }) {
       {keys.error && <Alert type="error" showIcon title={`Could not load your API keys: ${keys.error}`} style={{ marginBottom: 12 }} action={<Button size="small" onClick={() => void keys.reload()}>Retry</Button>} />}
       {formOpen && (
         <Card size="small" title="New API key" style={{ marginBottom: 16 }}>
-          <Form form={form} layout="vertical" initialValues={{ scope: 'full', expires: 90 }} onFinish={create} requiredMark={false}>
+          <Form form={form} layout="vertical" initialValues={{ scope: 'full', expires: DEFAULT_API_KEY_EXPIRY_DAYS }} onFinish={create} requiredMark={false}>
             <Form.Item name="name" label="Name" extra="What it is for, so you can tell keys apart later." rules={[{ required: true, whitespace: true, message: 'Give the key a name' }, { max: 100, message: 'At most 100 characters' }]}>
               <Input placeholder="e.g. laptop CLI" autoFocus />
             </Form.Item>

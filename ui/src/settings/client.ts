@@ -12,7 +12,16 @@ export function settingsApi(client: ApiClient) {
   const chain = service(client, 'audit-chain');
   return {
     me: () => users.get('me'),
-    patchMe: (data: { name?: string; password?: string; old_password?: string }) => users.patch('me', data),
+    /**
+     * A password change ends every other login of this user; the daemon answers with a fresh token
+     * (this socket already uses it), which is stored so a reload stays signed in.
+     */
+    patchMe: async (data: { name?: string; password?: string; old_password?: string }) => {
+      const result = (await users.patch('me', data)) as PublicUser & { accessToken?: string };
+      if (result.accessToken) await client.authentication.setAccessToken(result.accessToken);
+      const { accessToken: _token, ...user } = result;
+      return user as PublicUser;
+    },
 
     apiKeys: () => keys.find({ query: { $limit: 1000 } }),
     createApiKey: (data: { name: string; scope: 'full' | 'read'; expires_in_days?: number }): Promise<PublicApiKey> => keys.create(data),

@@ -4,6 +4,7 @@ import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import '@xterm/xterm/css/xterm.css';
 import { service } from '../api/client';
+import type { TerminalEventData } from '../api/types';
 import { errorMessage } from '../api/errors';
 import { useAuth } from '../auth/AuthContext';
 
@@ -26,14 +27,14 @@ export default function TerminalView({ worktreeId }: { worktreeId: string }) {
     fit.fit();
     let id: string | null = null;
     let disposed = false;
-    const onOutput = (e: { id: string; data?: string }) => e.id === id && e.data && term.write(e.data);
-    const onExit = (e: { id: string; code?: number | null; signal?: string | null }) => {
+    const onOutput = (e: TerminalEventData['output']) => e.id === id && e.data && term.write(e.data);
+    const onExit = (e: TerminalEventData['exit']) => {
       if (e.id !== id) return;
       id = null;
-      setState({ phase: 'exited', message: e.signal ? `closed (${e.signal})` : `exited with code ${e.code ?? 0}` });
+      setState({ phase: 'exited', message: e.signal ? `closed (signal ${e.signal})` : `exited with code ${e.code}` });
     };
-    terminals.on('output', onOutput as never);
-    terminals.on('exit', onExit as never);
+    terminals.on('output', onOutput);
+    terminals.on('exit', onExit);
     terminals.create({ worktree_id: worktreeId, cols: term.cols, rows: term.rows }).then(
       (opened) => {
         if (disposed) return void terminals.remove(opened.id).catch(() => undefined);
@@ -54,8 +55,8 @@ export default function TerminalView({ worktreeId }: { worktreeId: string }) {
       disposed = true;
       observer.disconnect();
       input.dispose();
-      terminals.off('output', onOutput as never);
-      terminals.off('exit', onExit as never);
+      terminals.off('output', onOutput);
+      terminals.off('exit', onExit);
       if (id) void terminals.remove(id).catch(() => undefined);
       term.dispose();
     };

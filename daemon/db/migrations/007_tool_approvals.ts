@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 
-export const name = '005_tool_approvals';
+export const name = '007_tool_approvals';
 
 /**
  * Tool approvals (issue 16): each session's permission mode, each worktree's owner policy, and one
