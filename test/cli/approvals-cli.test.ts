@@ -50,7 +50,7 @@ describe('agor approvals / approve / deny', () => {
 
     const refused = await agor('carol', 'approve', first);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /Forbidden: only the session's creator and the worktree's owners may do this/);
+    assert.match(refused.stderr, /^agor: only the session's creator and the worktree's owners may do this/);
 
     const approved = await agor('alice', 'approve', first, '--for-session', '--prefix', 'npm test');
     assert.equal(approved.code, 0, approved.stderr);
@@ -68,6 +68,6 @@ describe('agor approvals / approve / deny', () => {
     assert.deepEqual(all.map((a) => [a.id, a.status]).sort(), [[first, 'allowed'], [second, 'denied']].sort());
     const again = await agor('alice', 'deny', first);
     assert.equal(again.code, 1);
-    assert.match(again.stderr, /Conflict: This request is no longer waiting \(it was allowed\)/);
+    assert.match(again.stderr, /This request is no longer waiting \(it was allowed\)/);
   });
 });
