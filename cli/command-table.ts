@@ -31,6 +31,9 @@ export const COMMANDS: TopCommand[] = [
   { name: 'session', description: 'agent sessions in worktrees', load: async () => [(await import('./commands/sessions.js')).registerSessions] },
   { name: 'prompt', description: 'send a prompt to a session; --wait follows the agent\'s answer', load: async () => [(await import('./commands/prompt.js')).registerPrompt] },
   { name: 'task', description: 'prompts sent to sessions: list, stop, cancel', load: async () => [(await import('./commands/tasks.js')).registerTasks] },
+  { name: 'approvals', description: 'tool calls waiting for your answer (your sessions, and worktrees you own)', load: async () => [(await import('./commands/approvals.js')).registerApprovals] },
+  { name: 'approve', description: 'allow a waiting tool call (once, or with --for-session for the rest of the session)', load: async () => [(await import('./commands/approvals.js')).registerApprovals] },
+  { name: 'deny', description: 'deny a waiting tool call; the agent is told why', load: async () => [(await import('./commands/approvals.js')).registerApprovals] },
   { name: 'admin', description: 'administration (admins and owners)', load: async () => [(await import('./commands/unix.js')).registerAdmin] },
   {
     name: 'doctor',

@@ -170,6 +170,7 @@ export function configureChannels(app: Application): void {
   app.service('worktrees/:worktree_id/owners').publish((data, ctx) => [inWorktree(data), app.channel(ADMINS), ...revokedNotice(ctx, (data as { worktree_id: string }).worktree_id)]);
   app.service('sessions').publish(inWorktree);
   app.service('tasks').publish(inWorktree);
+  app.service('approvals').publish(inWorktree);
   // send(data): each event carries its own message (a batch create would otherwise make the socket
   // transport search the whole batch for every event).
   app.service('messages').publish((data) => inWorktree(data).send(data));

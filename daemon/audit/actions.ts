@@ -42,6 +42,9 @@ export const AUDIT_ACTIONS = [
   'terminal.closed',
   // a running task stopped because its creator or prompter lost the access it needs (rbac/running.ts)
   'task.stopped_access_revoked',
+  // tool approvals (issue 16): a policy ask, and who answered it (or that nobody did)
+  'tool.asked',
+  'tool.answered',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { adminRuleSchema } from '../policy/rules.js';
 import { BUILTIN_AGENTS, isBuiltinAgent } from '../protocol/agents.js';
 import { whyRefusedEnvName } from '../crypto/env-names.js';
 
@@ -84,6 +85,13 @@ export const configSchema = z.strictObject({
   security: z
     .strictObject({
       allow_plaintext_secrets: z.boolean().default(false),
+    })
+    .prefault({}),
+  // The tool policy's ceiling (daemon/policy): worktree owners may only tighten it.
+  policy: z
+    .strictObject({
+      ask_timeout_seconds: z.number().int().min(1).max(86_400).default(600),
+      rules: z.array(adminRuleSchema).max(500).default([]),
     })
     .prefault({}),
 });

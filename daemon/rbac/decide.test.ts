@@ -10,6 +10,7 @@ const ACTIONS: Action[] = [
   'session.prompt',
   'session.stop',
   'session.fork',
+  'session.answer_tool_request',
   'session.archive',
   'session.delete',
   'worktree.patch',

@@ -28,6 +28,7 @@ export type Action =
   | 'session.prompt'
   | 'session.stop'
   | 'session.fork'
+  | 'session.answer_tool_request'
   | 'session.archive'
   | 'session.delete'
   | 'worktree.patch'
@@ -65,6 +66,9 @@ function requiredTier(action: Action, subject: Subject, resource: Resource): Tie
     case 'session.prompt':
     case 'session.stop':
       return own ? 'session' : 'prompt';
+    case 'session.answer_tool_request':
+      // A tool approval runs as the session's creator: only they (or an owner) answer, whatever one's tier.
+      return own ? 'session' : null;
     case 'session.fork':
       // With sharing on, a fork of someone else's session keeps running as them: that is prompting them.
       return !own && resource.worktree.dangerously_allow_session_sharing ? 'prompt' : 'session';
@@ -115,7 +119,10 @@ export function decide(subject: Subject, action: Action, resource: Resource, pol
   if (worktree.isOwner) return ALLOW;
 
   const needed = requiredTier(action, subject, resource);
-  if (needed === null) return { allow: false, notFound: false, reason: `only the worktree's owners may do this (${action})` };
+  if (needed === null) {
+    const who = action === 'session.answer_tool_request' ? "the session's creator and the worktree's owners" : "the worktree's owners";
+    return { allow: false, notFound: false, reason: `only ${who} may do this (${action})` };
+  }
   if (tierRank(tier) >= tierRank(needed)) return ALLOW;
   return { allow: false, notFound: false, reason: `this worktree gives others "${tier}" access and ${action} needs "${needed}"` };
 }

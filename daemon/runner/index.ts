@@ -3,6 +3,7 @@
 // ready) and shuts it down before the database closes.
 import type { Application, HookContext } from '../declarations.js';
 import type { TaskRow } from '../services/tasks/tasks.schema.js';
+import type { PublicApproval } from '../services/approvals/approvals.schema.js';
 import { TaskRunner } from './runner.js';
 
 declare module '../declarations.js' {
@@ -27,6 +28,8 @@ export function configureRunner(app: Application): void {
       patch: [async (ctx: HookContext) => runnerOf(ctx.app).stopTask((ctx.result as TaskRow).id)],
     },
   });
+  // An answer to a tool approval resumes the tool request waiting for it.
+  app.service('approvals').hooks({ after: { patch: [(ctx: HookContext) => runnerOf(ctx.app).toolGate.answered(ctx.result as PublicApproval)] } });
   app.service('sessions').hooks({
     after: { remove: [async (ctx: HookContext) => runnerOf(ctx.app).stopWhere((e) => e.sessionId === (ctx.result as { id: string }).id, 'the session was deleted')] },
   });

@@ -18,6 +18,7 @@ import { resolveAgent } from './agents.js';
 import { deliverCredentials } from './credentials.js';
 import { ExecutorConnection, type ExecutorOutcome } from './executor-connection.js';
 import { INTERRUPTED, TaskStore } from './task-store.js';
+import { ToolGate, withGateTimeout } from './tool-gate.js';
 import { WriteQueue } from './write-queue.js';
 
 /** Unwritten messages above which executors' output is no longer read until the queue drains. */
@@ -49,6 +50,8 @@ export interface RunnerStartOptions {
 export class TaskRunner {
   private readonly store: TaskStore;
   private readonly messages: WriteQueue<MessageCreate>;
+  /** The tool policy and its approvals (issue 16). */
+  readonly toolGate: ToolGate;
   private waiting: Waiting[] = [];
   private readonly running = new Map<string, Running>();
   private readonly busySessions = new Set<string>();
@@ -62,6 +65,10 @@ export class TaskRunner {
   constructor(private readonly app: Application) {
     this.store = new TaskStore(app);
     this.messages = new WriteQueue<MessageCreate>({ write: (batch) => this.writeMessages(batch), log: (line) => this.log(line) });
+    this.toolGate = new ToolGate(app, this.store, async (message) => {
+      this.messages.push(message);
+      await this.messages.flush();
+    });
   }
 
   private get config(): AgorConfig {
@@ -77,6 +84,7 @@ export class TaskRunner {
     if (log) this.log = log;
     const interrupted = await this.store.failInterrupted();
     if (interrupted > 0) this.log(`[runner] ${interrupted} task(s) left running by a previous daemon are marked failed (${INTERRUPTED})`);
+    await this.toolGate.cancelLeftovers();
     this.started = true;
     for (const task of await this.store.queued()) this.enqueue(task);
   }
@@ -101,6 +109,8 @@ export class TaskRunner {
       entry.stopReason = reason;
       entry.connection?.stop(reason);
     }
+    // A tool approval it waits for is answered "deny" (the agent stops anyway).
+    await this.toolGate.cancelTask(taskId);
     const bound = this.config.execution.stop_grace_seconds * 1000 + STOP_WAIT_MARGIN_MS;
     await Promise.race([entry.finished, new Promise((r) => setTimeout(r, bound).unref())]);
   }
@@ -134,6 +144,7 @@ export class TaskRunner {
       entry.stopReason ??= 'the daemon is shutting down';
       entry.connection?.stop(entry.stopReason);
     }
+    await Promise.all(entries.map((e) => this.toolGate.cancelTask(e.taskId)));
     const grace = this.config.execution.stop_grace_seconds * 1000;
     const all = Promise.all(entries.map((e) => e.finished));
     const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), grace).unref())]);
@@ -194,8 +205,7 @@ export class TaskRunner {
           handlers: {
             onMessage: (params) => this.onMessage(task, entry, params),
             getCredentials: (names) => deliverCredentials(this.app, this.log, { task, session: prepared.session, profile: prepared.profile, names }),
-            // The tool-policy gateway is a later issue: every tool is allowed for now.
-            toolRequest: async () => ({ behavior: 'allow' as const }),
+            toolRequest: (params) => this.toolGate.request({ task, sessionId: prepared.session.id, worktreePath: prepared.runTask.cwd, agent: prepared.runTask.agent }, params),
           },
           log: this.log,
           programPath: this.executorProgramPath,
@@ -207,6 +217,8 @@ export class TaskRunner {
     } catch (error) {
       outcome = { status: 'failed', resume: null, error: (error as Error).message, reported: false };
     }
+    // The executor is gone: nothing can still wait for an approval.
+    await this.toolGate.cancelTask(task.id);
     if (outcome.usage && !entry.sawUsage) this.messages.push({ task_id: task.id, type: 'usage', content: outcome.usage });
     await this.messages.flush();
     if (outcome.resume) {
@@ -242,7 +254,7 @@ export class TaskRunner {
       agent: profile.kind,
       prompt: task.prompt,
       resume: session.resume_handle ?? null,
-      options: profile.options,
+      options: withGateTimeout(profile.kind, profile.options, this.config.policy.ask_timeout_seconds),
       stop_grace_ms: Math.round(this.config.execution.stop_grace_seconds * 1000),
     };
     // Another identity's git must not trust the worktree's `.git` file (it can rewrite it) nor need

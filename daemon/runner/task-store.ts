@@ -37,16 +37,24 @@ export class TaskStore {
    * running → its outcome. A task a user stopped meanwhile is already `stopped` and stays so.
    * Returns the row when this call changed it.
    */
-  async finish(id: string, status: Exclude<TaskStatus, 'queued' | 'running'>, reason: string | null): Promise<TaskRow | null> {
+  async finish(id: string, status: Exclude<TaskStatus, 'queued' | 'running' | 'awaiting_permission'>, reason: string | null): Promise<TaskRow | null> {
     const changed = await this.db('tasks')
-      .where({ id, status: 'running' })
+      .where('id', id)
+      .whereIn('status', ['running', 'awaiting_permission'])
       .update({ status, reason: reason === null ? null : reason.slice(0, MAX_REASON), finished_at: nowIso() });
     return changed === 1 ? this.publish(id) : null;
   }
 
   /** At start: tasks a crashed daemon left `running` are `failed` with reason `interrupted`. */
   async failInterrupted(): Promise<number> {
-    return this.db('tasks').where('status', 'running').update({ status: 'failed', reason: INTERRUPTED, finished_at: nowIso() });
+    return this.db('tasks').whereIn('status', ['running', 'awaiting_permission']).update({ status: 'failed', reason: INTERRUPTED, finished_at: nowIso() });
+  }
+
+  /** running ⇄ awaiting_permission while a tool approval waits (a stopped task stays stopped). */
+  async setAwaitingPermission(id: string, awaiting: boolean): Promise<TaskRow | null> {
+    const [from, to] = awaiting ? ['running', 'awaiting_permission'] : ['awaiting_permission', 'running'];
+    const changed = await this.db('tasks').where({ id, status: from }).update({ status: to });
+    return changed === 1 ? this.publish(id) : null;
   }
 
   /** Tasks waiting to run, oldest first (picked up again after a restart). */

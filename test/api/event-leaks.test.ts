@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { startTestDaemon, type SocketClient, type TestDaemon } from '../helpers/daemon.js';
 import {
   appendMessage,
+  insertApproval,
   cleanupTempDirs,
   createWorktree,
   mapLimit,
@@ -39,6 +40,7 @@ const SCOPED: Record<string, 'record' | 'contents'> = {
   sessions: 'contents',
   tasks: 'contents',
   messages: 'contents',
+  approvals: 'contents',
 };
 
 interface Emitted {
@@ -120,6 +122,13 @@ async function stop(p: Person, t: PublicTask): Promise<void> {
 async function output(t: PublicTask): Promise<void> {
   const m = await appendMessage(d, t.id);
   expectEvent('messages created', m as never, m.worktree_id);
+}
+
+/** A tool approval of `t` (as the runner records one), answered by `p`: the answer is published. */
+async function answerApproval(p: Person, t: PublicTask): Promise<void> {
+  const id = await insertApproval(d, t.id);
+  const answered = (await p.actor.socket.app.service('approvals').patch(id, { decision: 'deny', message: 'not now' })) as Record<string, unknown>;
+  expectEvent('approvals patched', answered, t.worktree_id);
 }
 
 async function patchWorktree(p: Person, worktree: string, data: Record<string, unknown>): Promise<void> {
@@ -274,6 +283,7 @@ describe('event leaks', () => {
         const t = await prompt(ownerOf[label]!, s);
         await output(t);
         await output(t);
+        await answerApproval(ownerOf[label]!, t);
       });
       await Promise.all([
         (async () => {

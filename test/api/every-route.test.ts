@@ -8,6 +8,7 @@ import { koa, rest, bodyParser } from '@feathersjs/koa';
 import { startTestDaemon, type SocketClient, type TestDaemon } from '../helpers/daemon.js';
 import {
   appendMessage,
+  insertApproval,
   cleanupTempDirs,
   createSession,
   createTask,
@@ -40,6 +41,7 @@ interface Fixture {
   boardItemId: string;
   memberKeyId: string;
   memberSecretId: string;
+  approvalId: string;
 }
 
 interface Call {
@@ -118,6 +120,10 @@ const CLASSIFICATION: Record<string, Classification> = {
   'tasks patch': signedIn('Forbidden', (f) => ({ id: f.taskId, data: { status: 'stopped' } })),
   'messages find': signedIn('ok', (f) => ({ query: { worktree_id: f.wt.id } })),
   'messages get': signedIn('ok', (f) => ({ id: f.messageId })),
+  // Tool approvals: visible at tier `view`; only the session's creator or an owner answers.
+  'approvals find': signedIn('ok', (f) => ({ query: { worktree_id: f.wt.id } })),
+  'approvals get': signedIn('ok', (f) => ({ id: f.approvalId })),
+  'approvals patch': signedIn('Forbidden', (f) => ({ id: f.approvalId, data: { decision: 'allow' } })),
   // Boards: names are team-visible; viewers arrange nothing.
   'boards find': signedIn('ok', () => ({})),
   'boards get': signedIn('ok', (f) => ({ id: f.boardId })),
@@ -230,6 +236,7 @@ before(async () => {
     boardItemId: item.id,
     memberKeyId: key.id,
     memberSecretId: secret.id,
+    approvalId: await insertApproval(d, task.id),
   };
   viewerSocket = viewer.socket;
   anonymousSocket = await d.socket();
@@ -298,7 +305,7 @@ function socketCall(sock: SocketClient, path: string, method: string, call: Call
 /** Rows of every table a refused call must leave alone (the audit log grows with each denial). */
 async function snapshot(): Promise<string> {
   const db = d.app.get('db');
-  const tables = ['users', 'api_keys', 'user_secrets', 'repos', 'worktrees', 'worktree_owners', 'sessions', 'tasks', 'messages', 'boards', 'board_items'];
+  const tables = ['users', 'api_keys', 'user_secrets', 'repos', 'worktrees', 'worktree_owners', 'sessions', 'tasks', 'messages', 'boards', 'board_items', 'tool_approvals'];
   const dump: Record<string, unknown> = {};
   for (const table of tables) dump[table] = await db(table).select('*').orderBy(1);
   return JSON.stringify(dump);

@@ -125,6 +125,7 @@ export async function insertSession(d: TestDaemon, worktreeId: string, createdBy
     parent_session_id: null,
     forked_from: null,
     resume_handle: null,
+    permission_mode: 'ask' as const,
     archived: false,
     created_at: at,
     updated_at: at,
@@ -132,6 +133,26 @@ export async function insertSession(d: TestDaemon, worktreeId: string, createdBy
   await d.app.get('db')('sessions').insert(row);
   const { resume_handle: _r, ...rest } = row;
   return rest;
+}
+
+/** A pending tool approval of a task, as the runner records one (approvals have no external create). */
+export async function insertApproval(d: TestDaemon, taskId: string, tool = 'Bash', input: unknown = { command: 'echo fixture' }): Promise<string> {
+  const db = d.app.get('db');
+  const task = await db('tasks').where('id', taskId).first();
+  const id = crypto.randomUUID();
+  await db('tool_approvals').insert({
+    id,
+    task_id: taskId,
+    session_id: task.session_id,
+    worktree_id: task.worktree_id,
+    tool,
+    input: JSON.stringify(input),
+    rule: 'mode:ask',
+    reason: 'fixture',
+    status: 'pending',
+    created_at: new Date().toISOString(),
+  });
+  return id;
 }
 
 /** Agent output, as the runner writes it (messages have no external create). */

@@ -270,7 +270,9 @@ describe('runner: protocol fuzz from a fake executor', () => {
     assert.equal(report.deep?.code, -32600);
     assert.equal(report.x1?.code, -32602, 'get_credentials with wrong-typed names');
     assert.equal(report.x2?.code, -32601, 'unknown method');
-    assert.deepEqual(report.x3?.result, { behavior: 'allow' }, 'tool_request answered allow');
+    // The tool policy answers (issue 16): a shell call of an agent that cannot pause before it runs is denied, never left waiting.
+    assert.equal((report.x3?.result as { behavior?: string } | undefined)?.behavior, 'deny', 'tool_request answered by the policy');
+    assert.match((report.x3?.result as { message?: string } | undefined)?.message ?? '', /tool policy/);
     assert.deepEqual(report.x4?.result, { credentials: {} }, 'no credentials for names the agent may not have');
     const protocolLogs = d.logs.slice(logsBefore).filter((l) => l.includes('[protocol]'));
     assert.ok(protocolLogs.length >= 5, protocolLogs.join('\n'));

@@ -18,7 +18,9 @@ const TIMEOUT = { timeout: 240_000 };
 
 class AgentRig extends Rig {
   constructor(fx: UnixFixture, mode: 'insulated' | 'strict') {
-    super(fx, mode, { tag: 'agents', stopGraceSeconds: 5 });
+    // These tests are about identities, not approvals (test/agents/approvals.test.ts): the admin's
+    // ceiling allows shell and edits, so nothing waits for a person.
+    super(fx, mode, { tag: 'agents', stopGraceSeconds: 5, config: { policy: { rules: [{ kind: ['shell', 'edit'], decision: 'allow' }] } } });
   }
 
   /** A member with the fake API as their own Anthropic endpoint and key (their user secrets). */

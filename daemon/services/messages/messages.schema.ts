@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { pageQuery } from '../pagination.js';
 
 /** The normalised kinds of agent output (the raw payload is kept beside it). */
-export const MESSAGE_TYPES = ['text', 'thinking', 'tool_use', 'tool_result', 'error', 'usage', 'status'] as const;
+export const MESSAGE_TYPES = ['text', 'thinking', 'tool_use', 'tool_result', 'error', 'usage', 'status', 'permission_request'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
 export interface MessageRow {

@@ -1,11 +1,12 @@
 import crypto from 'node:crypto';
-import { BadRequest, NotFound } from '@feathersjs/errors';
+import { BadRequest, Forbidden, NotFound } from '@feathersjs/errors';
 import type { Id, Paginated, Params } from '@feathersjs/feathers';
 import type { Application } from '../../declarations.js';
 import { nowIso } from '../../db/database.js';
 import { ensureRecordVisible, ensureWorktreePermission, subjectOf } from '../../rbac/authorize.js';
 import { findVisible } from '../scoped-find.js';
 import { knownAgentNames, resolveAgent } from '../../runner/agents.js';
+import { parseWorktreeToolPolicy, type PermissionMode } from '../../policy/rules.js';
 import { toPublicSession, type PublicSession, type SessionCreate, type SessionPatch, type SessionRow } from './sessions.schema.js';
 
 /** Set when a fork/spawn keeps another user's identity (session sharing): logged and audited. */
@@ -65,6 +66,8 @@ export class SessionsService {
     if (!resolveAgent(config, agent)) {
       throw new BadRequest(`Invalid data: "agent": unknown agent "${agent}"; known: ${knownAgentNames(config).join(', ')}`, { errors: { agent: 'unknown agent' } });
     }
+    const permissionMode = data.permission_mode ?? parent?.permission_mode ?? 'ask';
+    await this.ensureModeAllowed(worktreeId, permissionMode);
     const at = nowIso();
     const row: SessionRow = {
       id: crypto.randomUUID(),
@@ -75,6 +78,7 @@ export class SessionsService {
       parent_session_id: data.spawn_from ?? null,
       forked_from: data.fork_from ?? null,
       resume_handle: null,
+      permission_mode: permissionMode,
       archived: false,
       created_at: at,
       updated_at: at,
@@ -87,8 +91,23 @@ export class SessionsService {
     const row = await this.visibleRow(String(id), params);
     if (data.archived !== undefined) await ensureWorktreePermission(this.app, params, 'session.archive', row.worktree_id, row);
     if (data.title !== undefined) await ensureWorktreePermission(this.app, params, 'session.prompt', row.worktree_id, row);
+    if (data.permission_mode !== undefined) {
+      // The mode decides what runs as the creator without asking them: theirs alone to change.
+      await ensureWorktreePermission(this.app, params, 'session.prompt', row.worktree_id, row);
+      if (row.created_by !== subjectOf(params).id) throw new Forbidden("Only the session's creator may change its permission mode");
+      await this.ensureModeAllowed(row.worktree_id, data.permission_mode);
+    }
     await this.db('sessions').where('id', row.id).update({ ...data, updated_at: nowIso() });
     return this.get(row.id, params);
+  }
+
+  /** allow-all only where the worktree's owners allow it (tool_policy.allow_all). */
+  private async ensureModeAllowed(worktreeId: string, mode: PermissionMode): Promise<void> {
+    if (mode !== 'allow-all') return;
+    const worktree = await this.db('worktrees').where('id', worktreeId).first('tool_policy');
+    if (!parseWorktreeToolPolicy(worktree?.tool_policy).allow_all) {
+      throw new BadRequest('Invalid data: "permission_mode": this worktree\'s owners do not allow "allow-all" sessions (worktree tool_policy.allow_all)', { errors: { permission_mode: 'allow-all is not allowed here' } });
+    }
   }
 
   async remove(id: Id, params: Params): Promise<PublicSession> {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { booleanQuery, pageQuery } from '../pagination.js';
 import { AGENT_NAME_PATTERN } from '../../config/schema.js';
+import { PERMISSION_MODES, type PermissionMode } from '../../policy/rules.js';
 
 export interface SessionRow {
   id: string;
@@ -11,6 +12,8 @@ export interface SessionRow {
   parent_session_id: string | null;
   forked_from: string | null;
   resume_handle: string | null;
+  /** What the tool policy asks a person about (daemon/policy); changed by the creator only. */
+  permission_mode: PermissionMode;
   archived: boolean | number;
   created_at: string;
   updated_at: string;
@@ -40,6 +43,8 @@ export const sessionCreateSchema = z
     spawn_from: z.string().min(1).optional(),
     agent: agent.optional(),
     title: title.optional(),
+    /** Default `ask` (a fork or sub-session keeps its parent's). */
+    permission_mode: z.enum(PERMISSION_MODES).optional(),
   })
   .superRefine((v, ctx) => {
     const sources = [v.worktree_id, v.fork_from, v.spawn_from].filter((x) => x !== undefined).length;
@@ -48,7 +53,7 @@ export const sessionCreateSchema = z
   });
 
 export const sessionPatchSchema = z
-  .strictObject({ title: title.optional(), archived: z.boolean().optional() })
+  .strictObject({ title: title.optional(), archived: z.boolean().optional(), permission_mode: z.enum(PERMISSION_MODES).optional() })
   .refine((v) => Object.keys(v).length > 0, 'nothing to change');
 
 export const sessionQuerySchema = z.strictObject({

@@ -12,7 +12,7 @@ import type { TaskRow } from './tasks.schema.js';
 export async function cancelTasksOfDisabledUser(app: Application, user: { id: string; email: string }): Promise<number> {
   const db = app.get('db');
   const reason = `cancelled: ${user.email} was disabled`;
-  const live = () => db<TaskRow>('tasks').whereIn('status', ['queued', 'running']).andWhere((q) => q.where('executed_as', user.id).orWhere('created_by', user.id));
+  const live = () => db<TaskRow>('tasks').whereIn('status', ['queued', 'running', 'awaiting_permission']).andWhere((q) => q.where('executed_as', user.id).orWhere('created_by', user.id));
   const ids = (await live().pluck('id')) as string[];
   if (ids.length === 0) return 0;
   await live().whereIn('id', ids).update({ status: 'stopped', reason, finished_at: nowIso() });

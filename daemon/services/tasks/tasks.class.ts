@@ -64,7 +64,7 @@ export class TasksService {
     const task = await this.visibleRow(String(id), params);
     const session = await this.app.service('sessions').visibleRow(task.session_id, params);
     await ensureWorktreePermission(this.app, params, 'session.stop', task.worktree_id, session);
-    if (task.status !== 'queued' && task.status !== 'running') throw new Conflict(`Task ${task.id} is already ${task.status}`);
+    if (task.status !== 'queued' && task.status !== 'running' && task.status !== 'awaiting_permission') throw new Conflict(`Task ${task.id} is already ${task.status}`);
     const reason = task.status === 'queued' ? 'cancelled before it ran' : 'stopped by a user';
     await this.db('tasks').where('id', task.id).update({ status: 'stopped', reason, finished_at: nowIso() });
     return this.visibleRow(task.id, params);

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { pageQuery } from '../pagination.js';
 
-export const TASK_STATUSES = ['queued', 'running', 'completed', 'failed', 'stopped'] as const;
+/** `awaiting_permission`: running, paused until a person answers a tool approval (issue 16). */
+export const TASK_STATUSES = ['queued', 'running', 'awaiting_permission', 'completed', 'failed', 'stopped'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 /** A prompt sent to a session. `executed_as` is the session's creator: whose identity runs it. */

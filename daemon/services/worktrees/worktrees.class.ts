@@ -182,7 +182,9 @@ export class WorktreesService {
     const touchesPermissions = PERMISSION_FIELDS.some((f) => data[f] !== undefined);
     if (touchesPermissions) await this.ensurePermissionChange(worktreeId, params);
     if (data.archived !== undefined) await ensureWorktreePermission(this.app, params, 'worktree.patch', worktreeId);
-    await this.db('worktrees').where('id', worktreeId).update({ ...data, updated_at: nowIso() });
+    const { tool_policy, ...fields } = data;
+    const stored = tool_policy === undefined ? {} : { tool_policy: JSON.stringify(tool_policy) };
+    await this.db('worktrees').where('id', worktreeId).update({ ...fields, ...stored, updated_at: nowIso() });
     return this.load(worktreeId);
   }
 

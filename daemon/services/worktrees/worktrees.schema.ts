@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseWorktreeToolPolicy, worktreeToolPolicySchema, type WorktreeToolPolicy } from '../../policy/rules.js';
 import { FS_ACCESS, TIERS, type FsAccess, type Tier } from '../../rbac/tiers.js';
 import { booleanQuery, pageQuery } from '../pagination.js';
 
@@ -16,11 +17,14 @@ export interface WorktreeRow {
   created_by: string | null;
   created_at: string;
   updated_at: string;
+  /** JSON of the owners' tool policy (daemon/policy/rules.ts); null: the defaults. */
+  tool_policy?: string | null;
 }
 
-export interface PublicWorktree extends Omit<WorktreeRow, 'archived' | 'dangerously_allow_session_sharing'> {
+export interface PublicWorktree extends Omit<WorktreeRow, 'archived' | 'dangerously_allow_session_sharing' | 'tool_policy'> {
   archived: boolean;
   dangerously_allow_session_sharing: boolean;
+  tool_policy: WorktreeToolPolicy;
   owners: string[];
 }
 
@@ -30,6 +34,7 @@ export function toPublicWorktree(row: WorktreeRow & { owners?: string | string[]
     ...rest,
     archived: Boolean(row.archived),
     dangerously_allow_session_sharing: Boolean(row.dangerously_allow_session_sharing),
+    tool_policy: parseWorktreeToolPolicy(row.tool_policy),
     owners: typeof owners === 'string' ? JSON.parse(owners) : (owners ?? []),
   };
 }
@@ -54,11 +59,13 @@ export const worktreePatchSchema = z
     others_can: z.enum(TIERS).optional(),
     others_fs_access: z.enum(FS_ACCESS).optional(),
     dangerously_allow_session_sharing: z.boolean().optional(),
+    /** The owners' tool policy: rules that only tighten, and whether allow-all sessions are allowed. */
+    tool_policy: worktreeToolPolicySchema.optional(),
     archived: z.boolean().optional(),
   })
   .refine((v) => Object.keys(v).length > 0, 'nothing to change');
 
-export const PERMISSION_FIELDS = ['others_can', 'others_fs_access', 'dangerously_allow_session_sharing'] as const;
+export const PERMISSION_FIELDS = ['others_can', 'others_fs_access', 'dangerously_allow_session_sharing', 'tool_policy'] as const;
 
 export const worktreeQuerySchema = z.strictObject({
   repo_id: z.string().optional(),

@@ -12,6 +12,7 @@ import type {
   PublicBoard,
   PublicBoardItem,
   PublicMessage,
+  PublicApproval,
   PublicRepo,
   PublicSession,
   PublicTask,
@@ -56,9 +57,10 @@ export interface ApiServices {
   'user-secrets': CrudService<PublicUserSecret, { name: string; value: string; kind?: string }, { value?: string; kind?: string }>;
   repos: CrudService<PublicRepo, { path?: string; url?: string; name?: string }>;
   worktrees: CrudService<PublicWorktree, Record<string, unknown>, Record<string, unknown>>;
-  sessions: CrudService<PublicSession, { worktree_id?: string; fork_from?: string; spawn_from?: string; agent?: string; title?: string }, { title?: string; archived?: boolean }>;
+  sessions: CrudService<PublicSession, { worktree_id?: string; fork_from?: string; spawn_from?: string; agent?: string; title?: string; permission_mode?: string }, { title?: string; archived?: boolean; permission_mode?: string }>;
   tasks: CrudService<PublicTask, { session_id: string; prompt: string }, { status: 'stopped' }>;
   messages: CrudService<PublicMessage>;
+  approvals: CrudService<PublicApproval, never, { decision: 'allow' | 'deny'; scope?: 'once' | 'session'; command_prefix?: string; message?: string }>;
   boards: CrudService<PublicBoard, { name: string }>;
   'board-items': CrudService<PublicBoardItem, { board_id: string; worktree_id: string; x: number; y: number }, { x?: number; y?: number }>;
   'worktree-access': CrudService<WorktreeAccess>;

@@ -11,6 +11,7 @@ export type { WorktreeOwner } from '../../../daemon/services/worktree-owners/wor
 export type { PublicSession } from '../../../daemon/services/sessions/sessions.shared.js';
 export type { PublicTask } from '../../../daemon/services/tasks/tasks.shared.js';
 export type { PublicMessage } from '../../../daemon/services/messages/messages.shared.js';
+export type { PublicApproval } from '../../../daemon/services/approvals/approvals.shared.js';
 export type { PublicBoard, PublicBoardItem } from '../../../daemon/services/boards/boards.shared.js';
 export type { TerminalEvent, TerminalEventData, TerminalOpened } from '../../../daemon/services/terminals/terminals.shared.js';
 export type { DaemonInfo } from '../../../daemon/services/info/info.shared.js';

@@ -12,6 +12,8 @@ export interface CardFacts {
   owners: string[];
   running: number;
   queued: number;
+  /** Tasks paused until a person answers a tool approval. */
+  awaiting: number;
   looking: { id: string; name: string }[];
 }
 
@@ -19,10 +21,15 @@ export interface CardFacts {
 export function WorktreeCard({ facts, onDragStart, style }: { facts: CardFacts; onDragStart?: (e: ReactPointerEvent) => void; style?: React.CSSProperties }) {
   const { worktree: wt, access } = facts;
   const activity =
-    facts.running + facts.queued === 0 ? (
+    facts.running + facts.queued + facts.awaiting === 0 ? (
       <Typography.Text type="secondary">idle</Typography.Text>
     ) : (
       <Space size={4}>
+        {facts.awaiting > 0 && (
+          <Tag color="gold" data-testid="needs-approval">
+            needs approval
+          </Tag>
+        )}
         {facts.running > 0 && <Tag color="processing">{facts.running} running</Tag>}
         {facts.queued > 0 && <Tag color="orange">{facts.queued} queued</Tag>}
       </Space>

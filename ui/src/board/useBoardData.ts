@@ -7,7 +7,7 @@ export interface BoardData {
   repos: PublicRepo[];
   worktrees: PublicWorktree[];
   access: Map<string, WorktreeAccess>;
-  /** Queued and running tasks by id (their worktree and status), for the counts on cards. */
+  /** Queued, running and awaiting_permission tasks by id (their worktree and status), for the counts on cards. */
   active: Map<string, Pick<PublicTask, 'worktree_id' | 'status'>>;
   presence: Map<string, PresenceEntry['users']>;
   board: PublicBoard | null;
@@ -25,12 +25,13 @@ export function useBoardData(client: ApiClient) {
   const load = useCallback(async () => {
     setLoading(true);
     try {
-      const [repos, worktrees, access, running, queued, presence, boards] = await Promise.all([
+      const [repos, worktrees, access, running, queued, awaiting, presence, boards] = await Promise.all([
         findAll(service(client, 'repos')),
         findAll(service(client, 'worktrees'), { archived: false }),
         findAll(service(client, 'worktree-access')),
         findAll(service(client, 'tasks'), { status: 'running' }),
         findAll(service(client, 'tasks'), { status: 'queued' }),
+        findAll(service(client, 'tasks'), { status: 'awaiting_permission' }),
         service(client, 'presence').find(),
         service(client, 'boards').find({ query: { $limit: 1 } }),
       ]);
@@ -40,7 +41,7 @@ export function useBoardData(client: ApiClient) {
         repos,
         worktrees,
         access: new Map(access.map((a) => [a.worktree_id, a])),
-        active: new Map([...running, ...queued].map((t) => [t.id, { worktree_id: t.worktree_id, status: t.status }])),
+        active: new Map([...running, ...queued, ...awaiting].map((t) => [t.id, { worktree_id: t.worktree_id, status: t.status }])),
         presence: new Map(presence.data.map((p) => [p.worktree_id, p.users])),
         board,
         items: new Map(items.map((i) => [i.worktree_id, i])),
@@ -88,7 +89,7 @@ export function useBoardData(client: ApiClient) {
   const taskEvent = (t: PublicTask) =>
     setData((d) => {
       const active = new Map(d.active);
-      if (t.status === 'queued' || t.status === 'running') active.set(t.id, { worktree_id: t.worktree_id, status: t.status });
+      if (t.status === 'queued' || t.status === 'running' || t.status === 'awaiting_permission') active.set(t.id, { worktree_id: t.worktree_id, status: t.status });
       else active.delete(t.id);
       return { ...d, active };
     });

@@ -18,7 +18,7 @@ export function TierBadge({ access }: { access: WorktreeAccess | undefined }) {
   );
 }
 
-const STATUS_COLORS: Record<string, string> = { queued: 'orange', running: 'processing', completed: 'green', failed: 'red', stopped: 'default' };
+const STATUS_COLORS: Record<string, string> = { queued: 'orange', running: 'processing', awaiting_permission: 'gold', completed: 'green', failed: 'red', stopped: 'default' };
 
 export function TaskStatusTag({ status }: { status: PublicTask['status'] | 'idle' }) {
   return <Tag color={STATUS_COLORS[status] ?? 'default'}>{status}</Tag>;

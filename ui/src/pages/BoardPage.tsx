@@ -28,10 +28,11 @@ export function BoardPage() {
 
   const repoName = useMemo(() => new Map(data.repos.map((r) => [r.id, r.name])), [data.repos]);
   const cards: CardFacts[] = useMemo(() => {
-    const counts = new Map<string, { running: number; queued: number }>();
+    const counts = new Map<string, { running: number; queued: number; awaiting: number }>();
     for (const t of data.active.values()) {
-      const c = counts.get(t.worktree_id) ?? { running: 0, queued: 0 };
+      const c = counts.get(t.worktree_id) ?? { running: 0, queued: 0, awaiting: 0 };
       if (t.status === 'running') c.running += 1;
+      else if (t.status === 'awaiting_permission') c.awaiting += 1;
       else c.queued += 1;
       counts.set(t.worktree_id, c);
     }
@@ -45,6 +46,7 @@ export function BoardPage() {
         owners: w.owners.map((id) => displayName(users, id)),
         running: counts.get(w.id)?.running ?? 0,
         queued: counts.get(w.id)?.queued ?? 0,
+        awaiting: counts.get(w.id)?.awaiting ?? 0,
         looking: (data.presence.get(w.id) ?? []).filter((u) => u.id !== user?.id),
       }));
   }, [data, repoFilter, repoName, users, user]);

@@ -1,17 +1,19 @@
-import { Breadcrumb, Button, Card, Empty, Input, List, Popconfirm, Result, Space, Spin, Tag, Tooltip, Typography } from 'antd';
+import { Breadcrumb, Button, Card, Empty, Input, List, Popconfirm, Result, Select, Space, Spin, Tag, Tooltip, Typography } from 'antd';
 import { BranchesOutlined, CloseOutlined, ForkOutlined, SendOutlined, StopOutlined, UserOutlined } from '@ant-design/icons';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { findAll, service } from '../api/client';
 import { upsert, useEvents, useLoad, useOnReconnect } from '../api/live';
 import { usePresence } from '../api/presence';
-import type { PublicMessage, PublicSession, PublicTask } from '../api/types';
+import type { PublicApproval, PublicMessage, PublicSession, PublicTask } from '../api/types';
 import { displayName, useUserDirectory } from '../api/users';
 import { useAuth } from '../auth/AuthContext';
 import { PresenceAvatars, TaskStatusTag } from '../components/badges';
 import { ErrorAlert, useNotify } from '../components/errors';
 import { MessageView } from '../session/MessageView';
+import { ApprovalRequest, type ApprovalAnswer } from '../session/ApprovalRequest';
 import { useWorktree } from '../worktree/useWorktree';
+import { PERMISSION_MODE_OPTIONS } from '../worktree/SessionsList';
 
 export function SessionPage() {
   const { id } = useParams();
@@ -21,6 +23,7 @@ export function SessionPage() {
   const { run } = useNotify();
   const session = useLoad(() => service(client, 'sessions').get(id!), [client, id]);
   const { worktree, access, gone } = useWorktree(client, session.data?.worktree_id);
+  const approvals = useLoad(() => findAll(service(client, 'approvals'), { session_id: id }), [client, id]);
   const tasks = useLoad(() => findAll(service(client, 'tasks'), { session_id: id }), [client, id]);
   const messages = useLoad(() => findAll(service(client, 'messages'), { session_id: id }, 20000), [client, id]);
   const looking = usePresence(client, session.data?.worktree_id, user?.id);
@@ -31,7 +34,10 @@ export function SessionPage() {
   useOnReconnect(client, () => {
     tasks.reload();
     messages.reload();
+    approvals.reload();
   });
+  const onApproval = (a: PublicApproval) => a.session_id === id && approvals.set((rows) => upsert(rows, a));
+  useEvents(client, 'approvals', { created: onApproval, patched: onApproval });
   const onTask = (t: PublicTask) => t.session_id === id && tasks.set((rows) => upsert(rows, t));
   useEvents(client, 'tasks', { created: onTask, patched: onTask });
   useEvents(client, 'messages', { created: (m: PublicMessage) => m.session_id === id && messages.set((rows) => upsert(rows, m)) });
@@ -43,7 +49,8 @@ export function SessionPage() {
     return map;
   }, [messages.data]);
   const allTasks = tasks.data ?? [];
-  const running = allTasks.find((t) => t.status === 'running');
+  const running = allTasks.find((t) => t.status === 'running' || t.status === 'awaiting_permission');
+  const approvalById = new Map((approvals.data ?? []).map((a) => [a.id, a]));
   const queued = allTasks.filter((t) => t.status === 'queued');
   const shown = allTasks.filter((t) => t.status !== 'queued');
 
@@ -69,6 +76,9 @@ export function SessionPage() {
   const own = s.created_by === user?.id;
   const canPrompt = own ? access.can.prompt_own : access.can.prompt_others;
   const canFork = own ? access.can.create_session : access.can.fork_others;
+  // The daemon decides; this only avoids offering buttons it will refuse (creator or owner).
+  const canAnswer = own || access.is_owner;
+  const answer = (approvalId: string) => (a: ApprovalAnswer) => run(() => service(client, 'approvals').patch(approvalId, a), a.decision === 'allow' ? 'Allowed' : 'Denied');
 
   const send = async () => {
     if (!prompt.trim()) return;
@@ -89,6 +99,19 @@ export function SessionPage() {
           {s.title || 'Untitled session'}
         </Typography.Title>
         <Tag>{s.agent}</Tag>
+        {own ? (
+          <Select
+            size="small"
+            aria-label="Tool approvals"
+            value={s.permission_mode}
+            style={{ minWidth: 200 }}
+            popupMatchSelectWidth={false}
+            options={PERMISSION_MODE_OPTIONS}
+            onChange={(mode: string) => run(() => service(client, 'sessions').patch(s.id, { permission_mode: mode }).then((next) => session.set(() => next)), 'Tool approvals changed')}
+          />
+        ) : (
+          <Tag data-testid="permission-mode">{s.permission_mode}</Tag>
+        )}
         <Typography.Text type="secondary">by {displayName(users, s.created_by)}</Typography.Text>
         {worktree && <Tag icon={<BranchesOutlined />}>{worktree.branch}</Tag>}
         <Space style={{ marginLeft: 'auto' }}>
@@ -124,11 +147,25 @@ export function SessionPage() {
           <Empty description={canPrompt ? 'Nothing here yet. Write a prompt below to start.' : 'Nothing has been asked in this session yet.'} />
         )}
         {shown.map((t) => (
-          <TaskBlock key={t.id} task={t} messages={byTask.get(t.id) ?? []} who={displayName(users, t.created_by)} />
+          <TaskBlock
+            key={t.id}
+            task={t}
+            messages={byTask.get(t.id) ?? []}
+            who={displayName(users, t.created_by)}
+            renderApproval={(approvalId) => {
+              const a = approvalById.get(approvalId);
+              return a ? <ApprovalRequest approval={a} canAnswer={canAnswer} answer={answer(a.id)} /> : null;
+            }}
+          />
         ))}
-        {running && (
+        {running?.status === 'running' && (
           <Typography.Text type="secondary" data-testid="working">
             <Spin size="small" /> working…
+          </Typography.Text>
+        )}
+        {running?.status === 'awaiting_permission' && (
+          <Typography.Text type="warning" data-testid="awaiting-permission">
+            waiting for a tool approval…
           </Typography.Text>
         )}
       </div>
@@ -189,7 +226,7 @@ export function SessionPage() {
 }
 
 /** One prompt and everything the agent answered to it. */
-function TaskBlock({ task, messages, who }: { task: PublicTask; messages: PublicMessage[]; who: string }) {
+function TaskBlock({ task, messages, who, renderApproval }: { task: PublicTask; messages: PublicMessage[]; who: string; renderApproval: (approvalId: string) => React.ReactNode }) {
   // Consecutive plain-text lines (a command agent's stdout) read as one block.
   const blocks: PublicMessage[] = [];
   for (const m of messages) {
@@ -210,9 +247,13 @@ function TaskBlock({ task, messages, who }: { task: PublicTask; messages: Public
         </div>
       </div>
       <Card size="small" styles={{ body: { display: 'flex', flexDirection: 'column', gap: 8 } }}>
-        {blocks.map((m) => (
-          <MessageView key={m.id} message={m} />
-        ))}
+        {blocks.map((m) =>
+          m.type === 'permission_request' ? (
+            <div key={m.id}>{renderApproval(String((m.content as { approval_id?: unknown })?.approval_id ?? ''))}</div>
+          ) : (
+            <MessageView key={m.id} message={m} />
+          ),
+        )}
         {blocks.length === 0 && task.status !== 'running' && <Typography.Text type="secondary">No output.</Typography.Text>}
         <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'center' }}>
           <TaskStatusTag status={task.status} />

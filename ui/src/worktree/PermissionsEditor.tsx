@@ -58,6 +58,8 @@ export function PermissionsEditor({ worktree, access, owners }: { worktree: Publ
           <Descriptions.Item label="Others can">{worktree.others_can}</Descriptions.Item>
           <Descriptions.Item label="Others' file access">{worktree.others_fs_access}</Descriptions.Item>
           <Descriptions.Item label="Session sharing">{worktree.dangerously_allow_session_sharing ? <Tag color="red">allowed</Tag> : 'off'}</Descriptions.Item>
+          <Descriptions.Item label="Allow-all sessions">{worktree.tool_policy.allow_all ? <Tag color="orange">allowed</Tag> : 'off'}</Descriptions.Item>
+          <Descriptions.Item label="Tool rules">{worktree.tool_policy.rules.length}</Descriptions.Item>
         </Descriptions>
         {access.can.break_glass && (
           <Popconfirm
@@ -129,6 +131,13 @@ export function PermissionsEditor({ worktree, access, owners }: { worktree: Publ
           <Switch checked={worktree.dangerously_allow_session_sharing} onChange={setSharing} aria-label="Session sharing" />
           <Typography.Text type="secondary">Forks of a session keep running as its creator. Off unless you really need it.</Typography.Text>
         </Space>
+      </Form.Item>
+      <Form.Item label="Allow-all sessions" extra="Sessions here may run tools without asking (the admin's rules and the built-in denials still apply).">
+        <Switch
+          checked={worktree.tool_policy.allow_all}
+          onChange={(on) => void patch({ tool_policy: { ...worktree.tool_policy, allow_all: on } }, on ? 'Allow-all sessions allowed' : 'Allow-all sessions turned off')}
+          aria-label="Allow-all sessions"
+        />
       </Form.Item>
       {access.can.delete && (
         <Popconfirm

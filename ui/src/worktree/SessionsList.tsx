@@ -32,6 +32,7 @@ export function SessionsList({ worktreeId, access }: { worktreeId: string; acces
 
   const statusOf = (sessionId: string): PublicTask['status'] | 'idle' => {
     const mine = (tasks.data ?? []).filter((t) => t.session_id === sessionId);
+    if (mine.some((t) => t.status === 'awaiting_permission')) return 'awaiting_permission';
     if (mine.some((t) => t.status === 'running')) return 'running';
     if (mine.some((t) => t.status === 'queued')) return 'queued';
     return mine.at(-1)?.status ?? 'idle';
@@ -79,6 +80,13 @@ export function SessionsList({ worktreeId, access }: { worktreeId: string; acces
   );
 }
 
+/** The session permission modes (daemon/policy/rules.ts), as the UI offers them. */
+export const PERMISSION_MODE_OPTIONS = [
+  { value: 'ask', label: 'Ask before edits, commands and fetches' },
+  { value: 'accept-edits', label: 'Accept edits inside the worktree, ask for the rest' },
+  { value: 'allow-all', label: 'Allow all (only where the owners allow it)' },
+];
+
 export function NewSessionDialog({ open, worktreeId, onClose }: { open: boolean; worktreeId: string; onClose: () => void }) {
   const { client, info } = useAuth();
   const navigate = useNavigate();
@@ -103,7 +111,7 @@ export function NewSessionDialog({ open, worktreeId, onClose }: { open: boolean;
     setBusy(true);
     setError(null);
     try {
-      const s = await service(client, 'sessions').create({ worktree_id: worktreeId, agent: v.agent, ...(v.title?.trim() ? { title: v.title.trim() } : {}) });
+      const s = await service(client, 'sessions').create({ worktree_id: worktreeId, agent: v.agent, permission_mode: v.permission_mode, ...(v.title?.trim() ? { title: v.title.trim() } : {}) });
       onClose();
       navigate(`/sessions/${s.id}`);
     } catch (e) {
@@ -125,7 +133,7 @@ export function NewSessionDialog({ open, worktreeId, onClose }: { open: boolean;
     >
       <ErrorAlert error={error ?? secrets.error} />
       <Typography.Paragraph type="secondary">The session runs as you, with your credentials.</Typography.Paragraph>
-      <Form form={form} layout="vertical" requiredMark={false} initialValues={{ agent: preferred }}>
+      <Form form={form} layout="vertical" requiredMark={false} initialValues={{ agent: preferred, permission_mode: 'ask' }}>
         <Form.Item name="agent" label="Agent" rules={[{ required: true }]}>
           <Select
             aria-label="Agent"
@@ -148,6 +156,9 @@ export function NewSessionDialog({ open, worktreeId, onClose }: { open: boolean;
             }
           />
         )}
+        <Form.Item name="permission_mode" label="Tool approvals" extra="What the agent may do without asking you (writes outside the worktree and force pushes are always refused).">
+          <Select aria-label="Tool approvals" options={PERMISSION_MODE_OPTIONS} />
+        </Form.Item>
         <Form.Item name="title" label="Title (optional)">
           <Input placeholder="What is this session for?" maxLength={200} />
         </Form.Item>
