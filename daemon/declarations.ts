@@ -2,6 +2,7 @@ import type { Application as KoaApplication } from '@feathersjs/koa';
 import type { HookContext as FeathersHookContext } from '@feathersjs/feathers';
 import type { Database } from './db/database.js';
 import type { Runtime } from './config/load.js';
+import type { LiveConfig } from './config/live.js';
 import type { PublicUser } from './services/users/users.schema.js';
 
 /** Settings stored on the app with app.set(); read with app.get(). */
@@ -9,6 +10,8 @@ export interface AppSettings {
   runtime: Runtime;
   db: Database;
   version: string;
+  /** Reloads config.yaml into `runtime` (daemon/config/live.ts). */
+  liveConfig: LiveConfig;
 }
 
 // Services register their types here through module augmentation in their own files.

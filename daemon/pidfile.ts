@@ -5,6 +5,8 @@ export interface PidInfo {
   pid: number;
   url: string;
   started_at: string;
+  /** Hashes of the restart-only config values the daemon runs with (config/reload-keys.ts). */
+  restart_fingerprint?: Record<string, string>;
 }
 
 export function isAlive(pid: number): boolean {

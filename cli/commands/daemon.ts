@@ -6,6 +6,7 @@ import { runForeground } from '../../daemon/main.js';
 import { isAlive, readRunning } from '../../daemon/pidfile.js';
 import { openPrivateAppend } from '../../daemon/config/home.js';
 import { CliError, runtimeOf, type GlobalOptions } from '../context.js';
+import { pendingRestartOfRunning } from '../../daemon/config/reload-keys.js';
 
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 20_000;
@@ -97,10 +98,20 @@ export function registerDaemon(program: Command): void {
       const runtime = runtimeOf(globals);
       const running = readRunning(runtime.paths.pidFile);
       const status = running
-        ? { running: true, pid: running.pid, url: running.url, started_at: running.started_at, healthy: await healthy(running.url) }
+        ? {
+            running: true,
+            pid: running.pid,
+            url: running.url,
+            started_at: running.started_at,
+            healthy: await healthy(running.url),
+            pending_restart: pendingRestartOfRunning(running, runtime.config),
+          }
         : { running: false };
       if (globals.json) console.log(JSON.stringify(status, null, 2));
-      else if (running) console.log(`agor daemon running (pid ${running.pid}) on ${running.url}, ${status.healthy ? 'healthy' : 'NOT answering /health'}`);
+      else if (running) {
+        console.log(`agor daemon running (pid ${running.pid}) on ${running.url}, ${status.healthy ? 'healthy' : 'NOT answering /health'}`);
+        if (status.pending_restart?.length) console.log(`pending restart: ${status.pending_restart.join(', ')} (edited in ${runtime.paths.configPath}; the daemon runs with the old values)`);
+      }
       else console.log(`agor daemon is not running${logTail(runtime.paths.logFile) ? ` (last log lines in ${runtime.paths.logFile})` : ''}`);
       if (!running) process.exitCode = 3;
     });

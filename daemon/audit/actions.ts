@@ -42,6 +42,8 @@ export const AUDIT_ACTIONS = [
   'terminal.closed',
   // a running task stopped because its creator or prompter lost the access it needs (rbac/running.ts)
   'task.stopped_access_revoked',
+  // config.yaml reloaded by the running daemon (changed key names only, never values)
+  'config.reloaded',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -147,6 +147,11 @@ export class TaskRunner {
     await this.messages.flush();
   }
 
+  /** The config was reloaded: raised limits let waiting tasks start now. */
+  reschedule(): void {
+    this.schedule();
+  }
+
   /** Starts every waiting task that may start, in FIFO order, one per session. */
   private schedule(): void {
     if (this.stopping) return;

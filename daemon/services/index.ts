@@ -16,6 +16,7 @@ import { configureRunningRevocation } from '../rbac/running.js';
 import { configureInfo } from './info/info.js';
 import { configureWorktreeAccess } from './worktree-access/worktree-access.js';
 import { configurePresence } from './presence/presence.js';
+import { configureConfigReload } from '../config/reload-service.js';
 
 export function configureServices(app: Application): void {
   configureUsers(app);
@@ -34,6 +35,7 @@ export function configureServices(app: Application): void {
   configureInfo(app);
   configureWorktreeAccess(app);
   configurePresence(app);
+  configureConfigReload(app);
   // Last: its hooks follow every service's own (the OS follows committed, validated changes).
   configureUnixSync(app);
 }

@@ -137,6 +137,8 @@ const CLASSIFICATION: Record<string, Classification> = {
   'terminals resize': signedIn('Forbidden', () => ({ data: { id: 'no-such-terminal', cols: 100, rows: 30 } })),
   // Non-secret daemon facts for the UI (agents, terminal on/off): anyone signed in.
   'info find': signedIn('ok', () => ({})),
+  // Reloading config.yaml (`agor config reload`): admins and owners only, like unix-sync.
+  'config-reload create': signedIn('Forbidden', () => ({ data: {} })),
   // The caller's own permissions per worktree (decide() per action), for the UI: at tier `view`, visible.
   'worktree-access find': signedIn('ok', () => ({})),
   'worktree-access get': signedIn('ok', (f) => ({ id: f.wt.id })),
