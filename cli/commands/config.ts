@@ -77,7 +77,10 @@ export function registerConfig(program: Command): void {
       }
       // The daemon watches the file and reloads by itself; asking it too says what took effect.
       try {
-        console.log(`${set}; ${describeReload(await reloadDaemon(globals))}`);
+        // The watch may have reloaded first (then this reload changes nothing): report the key itself.
+        const result = await reloadDaemon(globals);
+        const pending = result.pending_restart.length ? `; pending restart (agor daemon stop && agor daemon start): ${result.pending_restart.join(', ')}` : '';
+        console.log(`${set}; ${isRestartOnly(key) ? 'needs a restart' : `applied live: ${key}`}${pending}`);
       } catch {
         console.log(`${set}; the running daemon reloads the file by itself (${isRestartOnly(key) ? 'this key needs a restart' : 'this key applies live'}; see \`agor daemon status\`)`);
       }
