@@ -13,6 +13,7 @@ import { runnerOf } from './runner/index.js';
 import { terminalsOf } from './terminal/manager.js';
 import { LiveConfig, liveConfigOf } from './config/live.js';
 import { restartFingerprint } from './config/reload-keys.js';
+import { currentSystemdUnit } from './systemd.js';
 
 export interface RunningDaemon {
   app: Application;
@@ -66,7 +67,7 @@ export async function startDaemon(runtime: Runtime, { pidfile = false, log = con
     const { port } = server.address() as AddressInfo;
     const host = config.daemon.host.includes(':') ? `[${config.daemon.host}]` : config.daemon.host;
     const url = config.daemon.public_url ?? `http://${host}:${port}`;
-    if (pidfile) writePidfile(paths.pidFile, { pid: process.pid, url, started_at: new Date().toISOString(), restart_fingerprint: restartFingerprint(config) });
+    if (pidfile) writePidfile(paths.pidFile, { pid: process.pid, url, started_at: new Date().toISOString(), restart_fingerprint: restartFingerprint(config), systemd_unit: currentSystemdUnit() });
     if (watchConfig) live.watch();
     let closing: Promise<void> | undefined;
     const close = () =>
