@@ -147,6 +147,14 @@ export class TaskRunner {
     await this.messages.flush();
   }
 
+  /** Metrics (daemon/http/metrics.ts): seconds from spawning an executor to its `ready`. */
+  onExecutorReady: ((seconds: number) => void) | undefined;
+
+  /** Tasks waiting for a slot (metrics). */
+  get queueLength(): number {
+    return this.waiting.length;
+  }
+
   /** The config was reloaded: raised limits let waiting tasks start now. */
   reschedule(): void {
     this.schedule();
@@ -195,6 +203,7 @@ export class TaskRunner {
       if (entry.stopReason !== null) {
         outcome = { status: 'stopped', resume: null, reported: false };
       } else {
+        const spawnedAt = performance.now();
         const connection = new ExecutorConnection({
           identity: prepared.identity,
           settings: spawnSettingsOf(this.config),
@@ -207,6 +216,7 @@ export class TaskRunner {
           },
           log: this.log,
           programPath: this.executorProgramPath,
+          onReady: () => this.onExecutorReady?.((performance.now() - spawnedAt) / 1000),
         });
         entry.connection = connection;
         if (entry.stopReason !== null) connection.stop(entry.stopReason);
