@@ -6,6 +6,8 @@ import { runForeground } from '../../daemon/main.js';
 import { isAlive, readRunning } from '../../daemon/pidfile.js';
 import { openPrivateAppend } from '../../daemon/config/home.js';
 import { CliError, runtimeOf, type GlobalOptions } from '../context.js';
+import { ConfigError, validateConfig, type Runtime } from '../../daemon/config/load.js';
+import { resolveAgorPaths } from '../../daemon/config/paths.js';
 import { pendingRestartOfRunning } from '../../daemon/config/reload-keys.js';
 import { installedSystemdUnit } from '../../daemon/systemd.js';
 
@@ -100,7 +102,18 @@ export function registerDaemon(program: Command): void {
     .description('say whether the daemon runs, where, and whether it answers')
     .action(async (_opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const runtime = runtimeOf(globals);
+      // An edit the running daemon refused must not hide whether it runs: report both.
+      let runtime: Runtime;
+      let configError: string | undefined;
+      try {
+        runtime = runtimeOf(globals);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        const paths = resolveAgorPaths({ configFlag: globals.config });
+        if (!readRunning(paths.pidFile)) throw error;
+        configError = error.message;
+        runtime = { paths, config: validateConfig({}, paths.configPath), databaseFile: '', dataDir: '' };
+      }
       const running = readRunning(runtime.paths.pidFile);
       const status: { running: boolean; healthy?: boolean; pending_restart?: string[]; [k: string]: unknown } = running
         ? {
@@ -109,13 +122,15 @@ export function registerDaemon(program: Command): void {
             url: running.url,
             started_at: running.started_at,
             healthy: await healthy(running.url),
-            pending_restart: pendingRestartOfRunning(running, runtime.config),
+            pending_restart: configError ? [] : pendingRestartOfRunning(running, runtime.config),
+            ...(configError ? { config_error: configError } : {}),
             ...(running.systemd_unit ? { systemd_unit: running.systemd_unit } : {}),
           }
         : { running: false };
       if (globals.json) console.log(JSON.stringify(status, null, 2));
       else if (running) {
         console.log(`agor daemon running (pid ${running.pid}) on ${running.url}, ${status.healthy ? 'healthy' : 'NOT answering /health'}`);
+        if (configError) console.log(`config file invalid, the daemon keeps its running config: ${configError}`);
         if (running.systemd_unit) console.log(`managed by systemd: systemctl status ${running.systemd_unit}; journalctl -u ${running.systemd_unit}`);
         if (status.pending_restart?.length) console.log(`pending restart: ${status.pending_restart.join(', ')} (edited in ${runtime.paths.configPath}; the daemon runs with the old values)`);
       } else if (installedSystemdUnit()) console.log(`agor daemon is not running; it is installed as a systemd service: systemctl status ${installedSystemdUnit()}`);

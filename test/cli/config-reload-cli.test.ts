@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { isAlive, readRunning } from '../../daemon/pidfile.js';
+import { until } from '../runner/support.js';
 
 const PASSWORD = 'reload-cli-password-1';
 let base: string;
@@ -77,6 +78,25 @@ describe('agor config check / set / reload with a running daemon', () => {
     // Set back: nothing pending any more.
     assert.equal((await runCli(['config', 'set', 'execution.executor_unix_user', 'agor_executor'], env)).code, 0);
     assert.doesNotMatch((await runCli(['daemon', 'status'], env)).stdout, /pending restart/);
+  });
+
+  it('an invalid hand edit: the daemon refuses it (log, config reload) and status still answers, naming the line', async () => {
+    const good = fs.readFileSync(config, 'utf8');
+    try {
+      assert.match(good, /^ {2}port: 0$/m);
+      fs.writeFileSync(config, good.replace(/^ {2}port: 0$/m, '  port: lots'));
+      const reload = await runCli(['config', 'reload'], env);
+      assert.notEqual(reload.code, 0);
+      // The CLI reads the same file first (for the daemon's address), so it names the line itself.
+      assert.match(reload.stderr, /line \d+: "daemon\.port" must be a number/);
+      const status = await runCli(['daemon', 'status'], env);
+      assert.equal(status.code, 0, status.stderr);
+      assert.match(status.stdout, /running .* healthy/);
+      assert.match(status.stdout, /config file invalid, the daemon keeps its running config: .*line \d+/);
+      await until(() => /\[config\] reload \(file\) refused, the daemon keeps its running config: .*line \d+: "daemon\.port"/.test(fs.readFileSync(path.join(base, 'srv', 'daemon.log'), 'utf8')), 'the refusal in the daemon log');
+    } finally {
+      fs.writeFileSync(config, good);
+    }
   });
 
   it('config reload needs a daemon user who is an admin: it says what it applied', async () => {
