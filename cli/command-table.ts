@@ -26,6 +26,16 @@ export const COMMANDS: TopCommand[] = [
   { name: 'audit', description: 'the tamper-evident audit log', load: async () => [(await import('./commands/audit.js')).registerAudit] },
   { name: 'secrets', description: 'your secrets (agent API keys, environment variables): write-only', load: async () => [(await import('./commands/secrets.js')).registerSecrets] },
   { name: 'config', description: 'read and change config.yaml', load: async () => [(await import('./commands/config.js')).registerConfig] },
+  {
+    name: 'backup',
+    description: 'copy the database (consistent while the daemon runs), config and a manifest into one file; run as the daemon user',
+    load: async () => [(await import('./commands/backup.js')).registerBackup],
+  },
+  {
+    name: 'restore',
+    description: "replace the database and config with a backup's, after verifying its audit chain; the daemon must be stopped",
+    load: async () => [(await import('./commands/backup.js')).registerRestore],
+  },
   { name: 'repo', description: 'git repositories the daemon knows', load: async () => [(await import('./commands/repos.js')).registerRepos] },
   { name: 'worktree', description: 'git worktrees, their owners and permissions', load: async () => [(await import('./commands/worktrees.js')).registerWorktrees] },
   { name: 'session', description: 'agent sessions in worktrees', load: async () => [(await import('./commands/sessions.js')).registerSessions] },

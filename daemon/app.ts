@@ -17,6 +17,7 @@ import { configureServices } from './services/index.js';
 import { configureChannels } from './channels.js';
 import { configureRunner } from './runner/index.js';
 import { VERSION } from './version.js';
+import { countRequests, DaemonMetrics, metricsRoute } from './http/metrics.js';
 
 export const BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 
@@ -36,8 +37,10 @@ export function createApp(runtime: Runtime, db: Database): Application {
   app.set('db', db);
   app.set('version', VERSION);
 
+  app.use(countRequests(app));
   app.use(errorHandler());
   app.use(healthRoute(VERSION));
+  app.use(metricsRoute(app));
   app.use(refuseQueryTokens());
   // Static files only, outside every service path; the global service hooks do not apply to it.
   app.use(webUi());
@@ -53,5 +56,6 @@ export function createApp(runtime: Runtime, db: Database): Application {
   configureAuthentication(app);
   configureChannels(app);
   configureRunner(app);
+  app.set('metrics', new DaemonMetrics(app));
   return app;
 }

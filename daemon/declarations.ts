@@ -2,6 +2,8 @@ import type { Application as KoaApplication } from '@feathersjs/koa';
 import type { HookContext as FeathersHookContext } from '@feathersjs/feathers';
 import type { Database } from './db/database.js';
 import type { Runtime } from './config/load.js';
+import type { LiveConfig } from './config/live.js';
+import type { DaemonMetrics } from './http/metrics.js';
 import type { PublicUser } from './services/users/users.schema.js';
 
 /** Settings stored on the app with app.set(); read with app.get(). */
@@ -9,6 +11,10 @@ export interface AppSettings {
   runtime: Runtime;
   db: Database;
   version: string;
+  /** Reloads config.yaml into `runtime` (daemon/config/live.ts). */
+  liveConfig: LiveConfig;
+  /** GET /metrics (daemon/http/metrics.ts). */
+  metrics: DaemonMetrics;
 }
 
 // Services register their types here through module augmentation in their own files.

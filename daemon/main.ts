@@ -11,6 +11,9 @@ import { readRunning, removePidfile, writePidfile } from './pidfile.js';
 import type { Application } from './declarations.js';
 import { runnerOf } from './runner/index.js';
 import { terminalsOf } from './terminal/manager.js';
+import { LiveConfig, liveConfigOf } from './config/live.js';
+import { restartFingerprint } from './config/reload-keys.js';
+import { currentSystemdUnit } from './systemd.js';
 
 export interface RunningDaemon {
   app: Application;
@@ -27,10 +30,12 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Run prompts (default). False only records them as queued (test daemons of unrelated suites). */
   runTasks?: boolean;
+  /** Reload config.yaml when it changes (default true). */
+  watchConfig?: boolean;
 }
 
 /** Reads config, opens the database, builds the app and listens. Throws with a clear message on refusal. */
-export async function startDaemon(runtime: Runtime, { pidfile = false, log = console.log, env = process.env, runTasks = true }: StartOptions = {}): Promise<RunningDaemon> {
+export async function startDaemon(runtime: Runtime, { pidfile = false, log = console.log, env = process.env, runTasks = true, watchConfig = true }: StartOptions = {}): Promise<RunningDaemon> {
   process.umask(0o077);
   const { config, paths } = runtime;
   refuseUnsafeStartup({ config, uid: process.getuid?.() ?? -1, runtime });
@@ -47,6 +52,8 @@ export async function startDaemon(runtime: Runtime, { pidfile = false, log = con
     const app = createApp(runtime, db);
     warnWhenUsersGrow(app, log, Number(count));
     app.set('secretBox', secretBox);
+    const live = new LiveConfig(app, log);
+    app.set('liveConfig', live);
     const server: Server = await app.listen(config.daemon.port, config.daemon.host);
     if (!server.listening) {
       await new Promise<void>((resolve, reject) => {
@@ -60,10 +67,12 @@ export async function startDaemon(runtime: Runtime, { pidfile = false, log = con
     const { port } = server.address() as AddressInfo;
     const host = config.daemon.host.includes(':') ? `[${config.daemon.host}]` : config.daemon.host;
     const url = config.daemon.public_url ?? `http://${host}:${port}`;
-    if (pidfile) writePidfile(paths.pidFile, { pid: process.pid, url, started_at: new Date().toISOString() });
+    if (pidfile) writePidfile(paths.pidFile, { pid: process.pid, url, started_at: new Date().toISOString(), restart_fingerprint: restartFingerprint(config), systemd_unit: currentSystemdUnit() });
+    if (watchConfig) live.watch();
     let closing: Promise<void> | undefined;
     const close = () =>
       (closing ??= (async () => {
+        live.close();
         await terminalsOf(app).shutdown();
         await runnerOf(app).shutdown();
         await new Promise<void>((resolve) => app.io.close(() => resolve()));
@@ -95,6 +104,8 @@ export async function runForeground(runtime: Runtime): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  // SIGHUP: re-read config.yaml (systemctl reload, kill -HUP); a refusal is logged and changes nothing.
+  process.on('SIGHUP', () => void liveConfigOf(daemon.app).reload('SIGHUP').catch(() => undefined));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -5,6 +5,10 @@ export interface PidInfo {
   pid: number;
   url: string;
   started_at: string;
+  /** Hashes of the restart-only config values the daemon runs with (config/reload-keys.ts). */
+  restart_fingerprint?: Record<string, string>;
+  /** The systemd service running the daemon (then `systemctl` stops and restarts it, not the CLI). */
+  systemd_unit?: string;
 }
 
 export function isAlive(pid: number): boolean {

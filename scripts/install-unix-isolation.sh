@@ -34,6 +34,8 @@ WORKTREES_ROOT=/var/lib/agor/worktrees
 DAEMON_HOME=/var/lib/agor/home
 NODE_ARG=
 UNINSTALL=0
+SYSTEMD=0
+UNIT_DEST=/etc/systemd/system/agor.service
 
 say() { printf 'install-unix-isolation: %s\n' "$*"; }
 die() { printf 'install-unix-isolation: error: %s\n' "$*" >&2; exit 1; }
@@ -41,13 +43,15 @@ die() { printf 'install-unix-isolation: error: %s\n' "$*" >&2; exit 1; }
 usage() {
   cat <<EOF
 usage: $0 [--daemon-user NAME] [--executor-user NAME] [--users-group NAME]
-          [--worktrees-root DIR] [--daemon-home DIR] [--node PATH] [--uninstall]
+          [--worktrees-root DIR] [--daemon-home DIR] [--node PATH] [--systemd] [--uninstall]
   --daemon-user NAME     account the daemon runs as (default agor)
   --executor-user NAME   insulated mode's identity, agor_* (default agor_executor)
   --users-group NAME     group of the accounts agor creates, agor_* (default agor_users)
   --worktrees-root DIR   where worktrees live (default /var/lib/agor/worktrees)
   --daemon-home DIR      the daemon user's home, 0700 (default /var/lib/agor/home)
   --node PATH            Node.js binary (default: \`command -v node\`)
+  --systemd              also install $UNIT_DEST (scripts/agor.service) running the daemon
+                         as the daemon user; the master secret goes in /etc/agor/master.key (root 0600)
   --uninstall            remove what this script installed (users' data is kept)
 EOF
 }
@@ -66,6 +70,7 @@ while [ $# -gt 0 ]; do
       esac
       shift 2 ;;
     --uninstall) UNINSTALL=1; shift ;;
+    --systemd) SYSTEMD=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument: $1" ;;
   esac
@@ -154,6 +159,11 @@ uninstall() {
   if [ -f "$SUDOERS_DEST" ]; then
     if grep -qF "$LIBEXEC/agor-priv" "$SUDOERS_DEST"; then rm -f -- "$SUDOERS_DEST"; say "removed $SUDOERS_DEST"
     else say "kept $SUDOERS_DEST: it does not hold agor's rule"; fi
+  fi
+  if [ -f "$UNIT_DEST" ] && grep -qF 'agor daemon (AI coding agents' "$UNIT_DEST"; then
+    systemctl disable --now agor.service 2>/dev/null || true
+    rm -f -- "$UNIT_DEST"; say "removed $UNIT_DEST"
+    systemctl daemon-reload 2>/dev/null || true
   fi
   if [ -d "$LIBEXEC" ]; then rm -rf -- "$LIBEXEC"; say "removed $LIBEXEC"; fi
   if [ -f "$PRIV_YAML" ]; then rm -f -- "$PRIV_YAML"; say "removed $PRIV_YAML"; fi
@@ -385,4 +395,22 @@ while IFS=: read -r name _ uid _ gecos _; do
   if out=$("$LIBEXEC/agor-priv" ensure-user --user "$name" 2>&1); then say "registered $name, an account an earlier agor-priv created"
   else say "did not register $name: $out"; fi
 done < <(getent passwd)
+# The systemd unit (--systemd): the daemon as a service of the daemon user. The master secret
+# file is the administrator's to create (it is never generated or copied by this script).
+if [ "$SYSTEMD" = 1 ]; then
+  [ -f "$REPO/dist/cli/main.js" ] || die "--systemd: $REPO/dist/cli/main.js is missing; run \`npm run build\` first"
+  UNIT_TMP=$(mktemp)
+  sed -e "s|@NODE@|$NODE_PATH|g; s|@AGOR_CLI@|$REPO/dist/cli/main.js|g; s|@AGOR_DIR@|$REPO|g; s|@DAEMON_USER@|$DAEMON_USER|g; s|@DAEMON_HOME@|$DAEMON_HOME_REAL|g" \
+    "$REPO/scripts/agor.service" >"$UNIT_TMP"
+  if command -v systemd-analyze >/dev/null; then
+    VERIFY=$(systemd-analyze verify "$UNIT_TMP" 2>&1 || true)
+    [ -z "$VERIFY" ] || say "systemd-analyze verify says: $VERIFY"
+  fi
+  install_file "$UNIT_TMP" "$UNIT_DEST" 0644
+  rm -f -- "$UNIT_TMP"
+  say "installed $UNIT_DEST"
+  [ -f "$ETC_DIR/master.key" ] || say "create the master secret before starting it: (umask 077; openssl rand -base64 32 > $ETC_DIR/master.key)"
+  if [ -d /run/systemd/system ]; then systemctl daemon-reload && say "enable it with: systemctl enable --now agor"
+  else say "systemd is not running here: the unit takes effect on a machine booted with systemd"; fi
+fi
 say "done"

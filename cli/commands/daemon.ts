@@ -6,6 +6,10 @@ import { runForeground } from '../../daemon/main.js';
 import { isAlive, readRunning } from '../../daemon/pidfile.js';
 import { openPrivateAppend } from '../../daemon/config/home.js';
 import { CliError, runtimeOf, type GlobalOptions } from '../context.js';
+import { ConfigError, validateConfig, type Runtime } from '../../daemon/config/load.js';
+import { resolveAgorPaths } from '../../daemon/config/paths.js';
+import { pendingRestartOfRunning } from '../../daemon/config/reload-keys.js';
+import { installedSystemdUnit } from '../../daemon/systemd.js';
 
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 20_000;
@@ -32,7 +36,9 @@ function logTail(file: string): string {
 async function startBackground(globals: GlobalOptions): Promise<void> {
   const runtime = runtimeOf(globals);
   const running = readRunning(runtime.paths.pidFile);
-  if (running) throw new CliError(`A daemon is already running (pid ${running.pid}, ${running.url})`);
+  if (running) throw new CliError(`A daemon is already running (pid ${running.pid}, ${running.url})${running.systemd_unit ? ` under systemd (${running.systemd_unit})` : ''}`);
+  const unit = installedSystemdUnit();
+  if (unit) throw new CliError(`agor is installed as a systemd service here: start it with \`sudo systemctl start ${unit}\` (then \`systemctl status ${unit}\`)`);
   const logFd = openPrivateAppend(runtime.paths.logFile);
   const logStart = fs.fstatSync(logFd).size;
   const args = [fileURLToPath(new URL('../main.js', import.meta.url)), 'daemon', 'start', '--foreground'];
@@ -81,6 +87,8 @@ export function registerDaemon(program: Command): void {
         console.log('agor daemon is not running');
         return;
       }
+      // systemd would see a daemon it did not stop; it is the one to stop it (and keep it stopped).
+      if (running.systemd_unit) throw new CliError(`The daemon (pid ${running.pid}) is managed by systemd: stop it with \`sudo systemctl stop ${running.systemd_unit}\``);
       process.kill(running.pid, 'SIGTERM');
       const deadline = Date.now() + STOP_TIMEOUT_MS;
       while (isAlive(running.pid)) {
@@ -94,13 +102,38 @@ export function registerDaemon(program: Command): void {
     .description('say whether the daemon runs, where, and whether it answers')
     .action(async (_opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const runtime = runtimeOf(globals);
+      // An edit the running daemon refused must not hide whether it runs: report both.
+      let runtime: Runtime;
+      let configError: string | undefined;
+      try {
+        runtime = runtimeOf(globals);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        const paths = resolveAgorPaths({ configFlag: globals.config });
+        if (!readRunning(paths.pidFile)) throw error;
+        configError = error.message;
+        runtime = { paths, config: validateConfig({}, paths.configPath), databaseFile: '', dataDir: '' };
+      }
       const running = readRunning(runtime.paths.pidFile);
-      const status = running
-        ? { running: true, pid: running.pid, url: running.url, started_at: running.started_at, healthy: await healthy(running.url) }
+      const status: { running: boolean; healthy?: boolean; pending_restart?: string[]; [k: string]: unknown } = running
+        ? {
+            running: true,
+            pid: running.pid,
+            url: running.url,
+            started_at: running.started_at,
+            healthy: await healthy(running.url),
+            pending_restart: configError ? [] : pendingRestartOfRunning(running, runtime.config),
+            ...(configError ? { config_error: configError } : {}),
+            ...(running.systemd_unit ? { systemd_unit: running.systemd_unit } : {}),
+          }
         : { running: false };
       if (globals.json) console.log(JSON.stringify(status, null, 2));
-      else if (running) console.log(`agor daemon running (pid ${running.pid}) on ${running.url}, ${status.healthy ? 'healthy' : 'NOT answering /health'}`);
+      else if (running) {
+        console.log(`agor daemon running (pid ${running.pid}) on ${running.url}, ${status.healthy ? 'healthy' : 'NOT answering /health'}`);
+        if (configError) console.log(`config file invalid, the daemon keeps its running config: ${configError}`);
+        if (running.systemd_unit) console.log(`managed by systemd: systemctl status ${running.systemd_unit}; journalctl -u ${running.systemd_unit}`);
+        if (status.pending_restart?.length) console.log(`pending restart: ${status.pending_restart.join(', ')} (edited in ${runtime.paths.configPath}; the daemon runs with the old values)`);
+      } else if (installedSystemdUnit()) console.log(`agor daemon is not running; it is installed as a systemd service: systemctl status ${installedSystemdUnit()}`);
       else console.log(`agor daemon is not running${logTail(runtime.paths.logFile) ? ` (last log lines in ${runtime.paths.logFile})` : ''}`);
       if (!running) process.exitCode = 3;
     });

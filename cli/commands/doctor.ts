@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { runtimeOf, type GlobalOptions } from '../context.js';
 import type { Runtime } from '../../daemon/config/load.js';
 import { readRunning } from '../../daemon/pidfile.js';
+import { pendingRestartOfRunning } from '../../daemon/config/reload-keys.js';
 import { loadMasterSecret, MASTER_SECRET_ENV, MASTER_SECRET_FILE_ENV } from '../../daemon/crypto/master-secret.js';
 import { isolationChecks, realProbes, type Check, type Probes } from '../../daemon/unix/checks.js';
 import { readUsers } from '../../daemon/unix/os-state.js';
@@ -84,6 +85,16 @@ export function doctorChecks(runtime: Runtime, probes: Probes = realProbes(), en
     }
   } catch (error) {
     checks.push({ name: 'master secret', status: 'FAIL', message: (error as Error).message, fix: 'fix the variable as the message says' });
+  }
+
+  const pending = pendingRestartOfRunning(readRunning(runtime.paths.pidFile), runtime.config);
+  if (pending.length) {
+    checks.push({
+      name: 'config',
+      status: 'WARN',
+      message: `pending restart: ${pending.join(', ')} changed in ${runtime.paths.configPath} but the running daemon uses the old values (and the checks above read the file)`,
+      fix: 'agor daemon stop && agor daemon start (running tasks and terminals end)',
+    });
   }
 
   const facts = dbFacts(runtime);

@@ -45,6 +45,8 @@ export const AUDIT_ACTIONS = [
   // tool approvals (issue 16): a policy ask, and who answered it (or that nobody did)
   'tool.asked',
   'tool.answered',
+  // config.yaml reloaded by the running daemon (changed key names only, never values)
+  'config.reloaded',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -19,9 +19,8 @@ export interface Runtime {
 }
 
 /** Parses YAML text into a Document, naming the line of the first syntax error. */
-export function parseConfigDocument(text: string, file: string): Document {
+export function parseConfigDocument(text: string, file: string, lineCounter = new LineCounter()): Document {
   // linePos is only filled in by prettyErrors, which also rewrites the message; count lines ourselves.
-  const lineCounter = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: false, lineCounter });
   const [first] = doc.errors;
   if (first) {
@@ -32,7 +31,18 @@ export function parseConfigDocument(text: string, file: string): Document {
   return doc;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/** The line of the YAML node at a key path, if the file has one there. */
+export type LineOf = (keyPath: PropertyKey[]) => number | undefined;
+
+function describeIssue(issue: z.core.$ZodIssue, lineOf?: LineOf): string {
+  const text = describeIssueText(issue);
+  // An unknown key lives one level below the issue's path; name the line of the first one.
+  const at = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+  const line = lineOf?.(at) ?? lineOf?.(issue.path);
+  return line ? `line ${line}: ${text}` : text;
+}
+
+function describeIssueText(issue: z.core.$ZodIssue): string {
   const key = issue.path.join('.');
   switch (issue.code) {
     case 'unrecognized_keys': {
@@ -55,10 +65,10 @@ function dropEmpty(value: unknown): unknown {
 }
 
 /** Validates plain data against the schema; throws ConfigError naming every bad key. */
-export function validateConfig(data: unknown, file: string): AgorConfig {
+export function validateConfig(data: unknown, file: string, lineOf?: LineOf): AgorConfig {
   const result = configSchema.safeParse(dropEmpty(data ?? {}));
   if (!result.success) {
-    const lines = result.error.issues.map(describeIssue);
+    const lines = result.error.issues.map((issue) => describeIssue(issue, lineOf));
     throw new ConfigError(`${file}: ${lines.join('; ')}`);
   }
   return result.data;
@@ -72,7 +82,18 @@ export function readConfigFile(file: string): AgorConfig {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return validateConfig({}, file);
     throw new ConfigError(`${file}: cannot read config: ${(error as Error).message}`);
   }
-  return validateConfig(parseConfigDocument(text, file).toJS(), file);
+  return parseConfigText(text, file);
+}
+
+/** Parses and validates config text; errors name the file and, where it has one, the line. */
+export function parseConfigText(text: string, file: string): AgorConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseConfigDocument(text, file, lineCounter);
+  const lineOf: LineOf = (keyPath) => {
+    const node = doc.getIn(keyPath as unknown[], true) as { range?: [number, number, number] } | undefined;
+    return node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
+  };
+  return validateConfig(doc.toJS(), file, lineOf);
 }
 
 /** The single config resolver: where files live, and what config.yaml says. */

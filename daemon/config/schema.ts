@@ -16,6 +16,9 @@ const duration = z
 export const UNIX_USER_MODES = ['simple', 'insulated', 'strict'] as const;
 export type UnixUserMode = (typeof UNIX_USER_MODES)[number];
 
+/** Who may read GET /metrics: admins and owners (a Bearer token), any local process, or nobody. */
+export const METRICS_ACCESS = ['admins', 'loopback', 'off'] as const;
+
 const absolutePath = z.string().regex(/^\/[^\0]*$/, 'an absolute path');
 
 /** A session's `agent` names a built-in agent or one of these profiles (see daemon/runner/agents.ts). */
@@ -92,6 +95,12 @@ export const configSchema = z.strictObject({
     .strictObject({
       ask_timeout_seconds: z.number().int().min(1).max(86_400).default(600),
       rules: z.array(adminRuleSchema).max(500).default([]),
+    })
+    .prefault({}),
+  // Operating the daemon (issue 23): GET /metrics. Applies live.
+  metrics: z
+    .strictObject({
+      access: z.enum(METRICS_ACCESS).default('admins'),
     })
     .prefault({}),
 });

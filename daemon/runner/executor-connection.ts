@@ -34,6 +34,8 @@ export interface ExecutorStart {
   programPath?: string;
   /** No `ready` within this long: kill it (default 30 s). */
   readyTimeoutMs?: number;
+  /** Called once the executor said `ready` (metrics: spawn time). */
+  onReady?(): void;
 }
 
 /** How many stderr lines of one executor reach the daemon log. */
@@ -90,6 +92,7 @@ export class ExecutorConnection {
       if (this.ready) return;
       this.ready = true;
       clearTimeout(readyTimer);
+      start.onReady?.();
       if (this.stopReason !== null) {
         void this.proc.stop(0);
         return;

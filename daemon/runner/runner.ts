@@ -155,6 +155,19 @@ export class TaskRunner {
     await this.messages.flush();
   }
 
+  /** Metrics (daemon/http/metrics.ts): seconds from spawning an executor to its `ready`. */
+  onExecutorReady: ((seconds: number) => void) | undefined;
+
+  /** Tasks waiting for a slot (metrics). */
+  get queueLength(): number {
+    return this.waiting.length;
+  }
+
+  /** The config was reloaded: raised limits let waiting tasks start now. */
+  reschedule(): void {
+    this.schedule();
+  }
+
   /** Starts every waiting task that may start, in FIFO order, one per session. */
   private schedule(): void {
     if (this.stopping) return;
@@ -198,6 +211,7 @@ export class TaskRunner {
       if (entry.stopReason !== null) {
         outcome = { status: 'stopped', resume: null, reported: false };
       } else {
+        const spawnedAt = performance.now();
         const connection = new ExecutorConnection({
           identity: prepared.identity,
           settings: spawnSettingsOf(this.config),
@@ -209,6 +223,7 @@ export class TaskRunner {
           },
           log: this.log,
           programPath: this.executorProgramPath,
+          onReady: () => this.onExecutorReady?.((performance.now() - spawnedAt) / 1000),
         });
         entry.connection = connection;
         if (entry.stopReason !== null) connection.stop(entry.stopReason);

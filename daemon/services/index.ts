@@ -17,6 +17,7 @@ import { configureInfo } from './info/info.js';
 import { configureWorktreeAccess } from './worktree-access/worktree-access.js';
 import { configurePresence } from './presence/presence.js';
 import { configureApprovals } from './approvals/approvals.js';
+import { configureConfigReload } from '../config/reload-service.js';
 
 export function configureServices(app: Application): void {
   configureUsers(app);
@@ -36,6 +37,7 @@ export function configureServices(app: Application): void {
   configureWorktreeAccess(app);
   configurePresence(app);
   configureApprovals(app);
+  configureConfigReload(app);
   // Last: its hooks follow every service's own (the OS follows committed, validated changes).
   configureUnixSync(app);
 }

@@ -22,6 +22,7 @@ import {
 import { errorHandler } from '../../daemon/http/errors.js';
 import { healthRoute, refuseQueryTokens, remoteAddress, requireJsonBodies } from '../../daemon/http/middleware.js';
 import { webUi } from '../../daemon/http/static-ui.js';
+import { countRequests, metricsRoute } from '../../daemon/http/metrics.js';
 import type { PublicWorktree } from '../../daemon/services/worktrees/worktrees.shared.js';
 
 // CommonJS: only some exports are visible as named ESM imports.
@@ -143,6 +144,8 @@ const CLASSIFICATION: Record<string, Classification> = {
   'terminals resize': signedIn('Forbidden', () => ({ data: { id: 'no-such-terminal', cols: 100, rows: 30 } })),
   // Non-secret daemon facts for the UI (agents, terminal on/off): anyone signed in.
   'info find': signedIn('ok', () => ({})),
+  // Reloading config.yaml (`agor config reload`): admins and owners only, like unix-sync.
+  'config-reload create': signedIn('Forbidden', () => ({ data: {} })),
   // The caller's own permissions per worktree (decide() per action), for the UI: at tier `view`, visible.
   'worktree-access find': signedIn('ok', () => ({})),
   'worktree-access get': signedIn('ok', (f) => ({ id: f.wt.id })),
@@ -180,7 +183,10 @@ function middlewareClasses(): MiddlewareClass[] {
   assert.equal(reference.middleware.length, 3, 'the reference app mounts three middleware');
   return [
     { name: 'Feathers REST provider marker', sample: () => restProvider, routes: [] },
+    { name: 'request counter for /metrics (passes everything on)', sample: () => countRequests(d.app), routes: [] },
     { name: 'error handler (turns everything else into a Feathers error body)', sample: () => errorHandler(), routes: [] },
+    // Prometheus metrics (metrics.access: admins by default): no credential 401, a viewer 403.
+    { name: 'metrics', sample: () => metricsRoute(d.app), routes: [{ method: 'GET', path: '/metrics', anonymous: 401, viewer: 403 }] },
     { name: 'health', sample: () => healthRoute('0'), routes: [{ method: 'GET', path: '/health', anonymous: 200, viewer: 200 }] },
     // The built UI: a public page (no data in it); only `/`, `/index.html` and `/assets/*`.
     {
