@@ -5,7 +5,7 @@ import { runtimeOf, type GlobalOptions } from '../context.js';
 import type { Runtime } from '../../daemon/config/load.js';
 import { readRunning } from '../../daemon/pidfile.js';
 import { loadMasterSecret, MASTER_SECRET_ENV, MASTER_SECRET_FILE_ENV } from '../../daemon/crypto/master-secret.js';
-import { isolationChecks, realProbes, type Check, type Probes } from '../../daemon/unix/checks.js';
+import { isolationChecks, realProbes, sandboxCheck, type Check, type Probes } from '../../daemon/unix/checks.js';
 import { readUsers } from '../../daemon/unix/os-state.js';
 
 interface DbFacts {
@@ -67,6 +67,7 @@ export function doctorChecks(runtime: Runtime, probes: Probes = realProbes(), en
     else checks.push({ name: 'daemon user', status: 'ok', message: `${probes.username} (uid ${probes.uid}), not root` });
   }
 
+  checks.push(sandboxCheck(probes));
   checks.push(...isolationChecks(runtime, probes));
 
   // The master secret comes from the daemon's environment: run doctor with the same one.

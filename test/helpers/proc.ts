@@ -28,3 +28,21 @@ export function processesOf(uid: number | ReadonlySet<number>): number[] {
   }
   return pids;
 }
+
+/**
+ * Pids (as this process sees them) of live processes whose command line contains `marker`: how a
+ * test finds what ran inside a sandbox, whose PID namespace numbers its processes differently.
+ */
+export function processesWith(marker: string): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmdline.includes(marker) && alive(Number(entry))) pids.push(Number(entry));
+    } catch {
+      /* gone */
+    }
+  }
+  return pids;
+}
