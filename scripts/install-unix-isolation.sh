@@ -377,7 +377,14 @@ say "worktrees root $WORKTREES_ROOT: $verb, owned by $DAEMON_USER, 0711"
 [ -d "$(dirname -- "$SANDBOXES_ROOT")" ] || install -d -o root -g root -m 0755 "$(dirname -- "$SANDBOXES_ROOT")"
 install -d -o root -g root -m 0711 "$SANDBOXES_ROOT"
 chown root:root -- "$SANDBOXES_ROOT"; chmod 0711 -- "$SANDBOXES_ROOT"
-trusted_path "$SANDBOXES_ROOT" || die "$SANDBOXES_ROOT or a directory above it is not root-owned or is writable by group/others"
+p=$(dirname -- "$SANDBOXES_ROOT")
+while :; do
+  read -r owner mode < <(stat -c '%u %a' -- "$p")
+  [ "$owner" = 0 ] || die "$p (above sandboxes_root) must be owned by root"
+  (( (8#$mode & 8#022) == 0 || (8#$mode & 8#1000) != 0 )) || die "$p (above sandboxes_root) is writable by group/others without the sticky bit"
+  [ "$p" = / ] && break
+  p=$(dirname -- "$p")
+done
 say "sandboxes root $SANDBOXES_ROOT: root 0711"
 
 # sudoers: the one rule, for the real daemon user; checked alone, then with the whole configuration.

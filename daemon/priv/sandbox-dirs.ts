@@ -11,9 +11,10 @@
 // The sandbox hides <sandboxes_root> and binds back only its own two leaves, so worktrees that share
 // the executor user (insulated) still never see each other's HOME or /tmp.
 import fs from 'node:fs';
+import path from 'node:path';
 import type { PrivConfig } from './config.js';
-import { quote, refused, unavailable } from './errors.js';
-import { assertTrustedFile } from './trust.js';
+import { configError, quote, refused, unavailable } from './errors.js';
+import { whyUntrusted } from './trust.js';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
 
@@ -43,6 +44,29 @@ function ensureDir(parentPath: string, name: string, mode: number, owner: { uid:
   }
 }
 
+/**
+ * sandboxes_root itself root-owned and writable by nobody else; every directory above it root-owned
+ * and not writable by group/others unless sticky (like /var/tmp: nobody else can rename a root-owned
+ * entry there). Returns its real path.
+ */
+function trustedRoot(dir: string): string {
+  let real: string;
+  try {
+    real = fs.realpathSync(dir);
+  } catch (error) {
+    throw unavailable(`sandboxes_root ${quote(dir)} is not available (${(error as NodeJS.ErrnoException).code ?? 'error'}): re-run scripts/install-unix-isolation.sh`);
+  }
+  const st = fs.lstatSync(real);
+  const why = st.isDirectory() ? whyUntrusted(st) : 'not a directory';
+  if (why) throw configError(`sandboxes_root ${quote(real)} is not safe: it is ${why}`);
+  for (let p = path.dirname(real); ; p = path.dirname(p)) {
+    const up = fs.lstatSync(p);
+    if (up.uid !== 0 || ((up.mode & 0o022) !== 0 && (up.mode & 0o1000) === 0)) throw configError(`sandboxes_root ${quote(real)} is not safe: ${quote(p)} above it is not root's or is writable by others without the sticky bit`);
+    if (p === '/') break;
+  }
+  return real;
+}
+
 export interface PrivateDirs {
   home: string;
   tmp: string;
@@ -50,7 +74,7 @@ export interface PrivateDirs {
 
 /** Makes (or finds) the private HOME and TMPDIR of `user` (uid) in the worktree of `group` (name, gid). */
 export function ensurePrivateDirs(config: PrivConfig, user: { name: string; uid: number }, group: { name: string; gid: number }): PrivateDirs {
-  const root = assertTrustedFile(config.sandboxes_root, 'sandboxes_root', { kind: 'dir', onMissing: unavailable });
+  const root = trustedRoot(config.sandboxes_root);
   const rootOwner = { uid: 0, gid: 0 };
   const perWorktree = ensureDir(root, group.name, 0o711, rootOwner);
   const perUser = ensureDir(perWorktree, user.name, 0o711, rootOwner);

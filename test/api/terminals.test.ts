@@ -8,7 +8,7 @@ import { startTestDaemon, waitFor, type SocketClient, type TestDaemon } from '..
 import { cleanupTempDirs, createWorktree, outcome, ownerActor, quickActor, registerRepo, type Actor } from '../helpers/worktree-fixture.js';
 import type { PublicWorktree } from '../../daemon/services/worktrees/worktrees.shared.js';
 import { terminalsOf } from '../../daemon/terminal/manager.js';
-import { alive } from '../helpers/proc.js';
+import { alive, processesWith } from '../helpers/proc.js';
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>]/g;
@@ -53,12 +53,20 @@ class Term {
     await waitFor(() => (match = this.text.slice(from).match(pattern)) !== null, ms, `${pattern} in the terminal output (got ${JSON.stringify(this.text.slice(-300))})`);
     return match!;
   }
+  /**
+   * The pid of the terminal's process as the daemon sees it (bwrap, the sandbox's outside: the shell's
+   * own $$ is a number in the sandbox's PID namespace), once the shell answers.
+   */
   async pid(): Promise<number> {
     const from = this.text.length;
     await this.type('echo PID-$$\r');
-    return Number((await this.waitText(/PID-(\d+)/, from))[1]);
+    await this.waitText(/PID-(\d+)/, from);
+    return terminalsOf(pidsOf!.app).all().find((t) => t.id === this.id)!.pid;
   }
 }
+
+/** The daemon whose terminals Term.pid() looks up. */
+let pidsOf: TestDaemon | undefined;
 
 async function open(sock: SocketClient, worktreeId: string, cols = 80, rows = 24): Promise<Term> {
   const { id } = await terminals(sock).create({ worktree_id: worktreeId, cols, rows });
@@ -77,6 +85,7 @@ describe('terminals', () => {
 
   before(async () => {
     d = await startTestDaemon({ execution: { worktree_rbac: true } });
+    pidsOf = d;
     const owner = await ownerActor(d);
     [alice, bob, eve, viewer] = await Promise.all([quickActor(d, 'member', 'alice'), quickActor(d, 'member', 'bob'), quickActor(d, 'member', 'eve'), quickActor(d, 'viewer')]);
     const repo = await registerRepo(owner);
@@ -141,11 +150,13 @@ describe('terminals', () => {
     const t = await open(alice.socket, wtAll.id);
     const pid = await t.pid();
     const from = t.text.length;
-    await t.type('sleep 300 & echo BG-$!\r');
-    const bg = Number((await t.waitText(/BG-(\d+)/, from))[1]);
-    assert.ok(alive(pid) && alive(bg));
+    const marker = `30${process.pid}7`;
+    await t.type(`sleep ${marker} & setsid -f sleep ${marker}1; echo BG-$!\r`);
+    await t.waitText(/BG-(\d+)/, from);
+    assert.ok(alive(pid));
+    await waitFor(() => processesWith(`sleep ${marker}`).length === 2, 3000, 'both background jobs to run');
     await terminals(alice.socket).remove(t.id);
-    await waitFor(() => !alive(pid) && !alive(bg), 3000, 'the shell and its background job to be gone');
+    await waitFor(() => !alive(pid) && processesWith(`sleep ${marker}`).length === 0, 3000, 'the shell and its background jobs (setsid -f included) to be gone');
     await waitFor(() => t.exit !== undefined, 2000, 'the exit event');
     assert.equal(await outcome(t.type('echo again\r')), 'NotFound', 'a closed terminal no longer exists');
     const rows = (await d.app.get('db')('audit_events').whereIn('action', ['terminal.opened', 'terminal.closed']).where('target_id', t.id).select('action', 'actor', 'details')) as {

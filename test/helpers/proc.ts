@@ -46,3 +46,33 @@ export function processesWith(marker: string): number[] {
   }
   return pids;
 }
+
+/**
+ * The pid, as this process sees it, of the process that calls itself `nsPid` inside a sandbox (its
+ * own PID namespace: what it prints as its pid) and descends from `ancestor` (e.g. the sandbox's
+ * bwrap, or the daemon). From /proc/<pid>/status NSpid (outermost first, the innermost last).
+ */
+export function hostPidOf(nsPid: number, ancestor: number): number | undefined {
+  const parentOf = (pid: number): number | undefined => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      return undefined;
+    }
+  };
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const m = /^NSpid:\s+([\d\s]+)$/m.exec(fs.readFileSync(`/proc/${entry}/status`, 'utf8'));
+      const ids = m ? m[1]!.trim().split(/\s+/).map(Number) : [];
+      if (ids.length < 2 || ids.at(-1) !== nsPid) continue;
+      for (let p: number | undefined = Number(entry), hops = 0; p !== undefined && p > 1 && hops < 64; p = parentOf(p), hops += 1) {
+        if (p === ancestor) return Number(entry);
+      }
+    } catch {
+      /* gone */
+    }
+  }
+  return undefined;
+}

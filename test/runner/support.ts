@@ -1,6 +1,6 @@
 // Shared pieces of the runner suites: command agents as node one-liners, process checks via /proc.
 import fs from 'node:fs';
-export { alive } from '../helpers/proc.js';
+export { alive, hostPidOf } from '../helpers/proc.js';
 
 /** argv of a command agent running `script` with this Node (no shell anywhere). */
 export const nodeAgent = (script: string) => ({ type: 'command', command: [process.execPath, '-e', script] });
