@@ -134,6 +134,25 @@ describe('terminals', () => {
     }
   });
 
+  it("simple mode: a member with tier all cannot read the daemon's key, database or config, nor another worktree", async () => {
+    const { paths, databaseFile } = d.runtime;
+    assert.ok(fs.existsSync(paths.jwtKey) && fs.existsSync(databaseFile), 'the files exist on the host');
+    const t = await open(bob.socket, wtAll.id);
+    try {
+      const from = t.text.length;
+      const probe = [paths.jwtKey, databaseFile, paths.configPath, wtSession.path].map((p) => `test -e '${p}' && echo VIS""IBLE:${p}`).join('; ');
+      // The quotes keep the typed (echoed) line from matching what the shell prints.
+      await t.type(`${probe}; head -c 64 '${paths.jwtKey}' 2>&1 | head -1; echo "PROB""ED"\r`);
+      await t.waitText(/\nPROBED/, from);
+      const text = t.text.slice(from);
+      assert.doesNotMatch(text, /VISIBLE:/, text);
+      assert.match(text, /No such file or directory/);
+      assert.ok(!text.includes(fs.readFileSync(paths.jwtKey, 'utf8').slice(0, 16)), 'no byte of the key');
+    } finally {
+      await terminals(bob.socket).remove(t.id);
+    }
+  });
+
   it('resize takes effect (stty size)', async () => {
     const t = await open(alice.socket, wtAll.id, 80, 24);
     let from = t.text.length;
