@@ -49,7 +49,7 @@ export function startupWarnings({ config, userCount }: { config: AgorConfig; use
   const warnings: string[] = [];
   if (!isolated && execution.allow_web_terminal && (userCount > 1 || execution.worktree_rbac)) {
     warnings.push(
-      '[SECURITY] The web terminal is enabled in simple mode with more than one user: terminals run as the daemon user and can read its files (database, keys). Use unix_user_mode insulated/strict or set execution.allow_web_terminal: false.',
+      '[SECURITY] The web terminal is enabled in simple mode with more than one user: terminals run as the daemon user (their sandbox hides its database and keys, but every worktree shares that uid). Use unix_user_mode insulated/strict or set execution.allow_web_terminal: false.',
     );
   }
   return warnings;

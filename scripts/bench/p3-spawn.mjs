@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // P3: the cost of the one spawn path (daemon/unix/spawn.ts) per Unix mode.
 //   - time from "spawn requested" to the first output ("ready") of the spawned login shell, for
-//     simple (direct spawn), insulated (sudo -> agor-priv -> setpriv'd shell as the executor user
+//     simple (direct spawn), insulated (sudo -> agor-priv, replaced by setpriv -> env -> bwrap -> the sandboxed shell as the executor user
 //     with the worktree group) and strict (the same, as a person's own account);
 //   - each divided by the OS floors measured in the same run: plain `node -e 0` and
 //     `sudo -n -u <executor user> node -e 0` (spawn to exit);
