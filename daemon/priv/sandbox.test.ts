@@ -28,7 +28,7 @@ function steps(args: string[]): string[] {
 describe('bwrapArgs: the sandbox of every executor and terminal', () => {
   it('new namespaces, read-only root, hidden homes and runtime dirs, then the worktree, HOME and /tmp bound back', () => {
     const s = steps(bwrapArgs(base));
-    for (const flag of ['--unshare-user', '--disable-userns', '--unshare-pid', '--unshare-ipc', '--die-with-parent', '--new-session', '--ro-bind / /', '--proc /proc', '--dev /dev']) assert.ok(s.includes(flag), flag);
+    for (const flag of ['--unshare-user', '--unshare-pid', '--unshare-ipc', '--die-with-parent', '--new-session', '--ro-bind / /', '--proc /proc', '--dev /dev']) assert.ok(s.includes(flag), flag);
     assert.ok(!s.includes('--unshare-net'), 'the network is kept by default');
     for (const dir of ['/home', '/root', '/run', '/tmp', '/var/tmp', '/srv/wt', '/srv/sandboxes']) assert.ok(s.includes(`--tmpfs ${dir}`), dir);
     const at = (step: string) => s.indexOf(step);

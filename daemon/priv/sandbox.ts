@@ -4,7 +4,9 @@
 // place.
 //
 // What the sandbox shows (README, "What a sandbox shows"):
-//   - new user, PID, IPC and mount namespaces; no further user namespaces inside (--disable-userns);
+//   - new user, PID, IPC and mount namespaces (user namespaces nested inside stay possible: Codex runs
+//     its own bubblewrap for its tools; the tmpfs covers are locked mounts a nested namespace cannot
+//     remove);
 //     a fresh /proc (only the sandbox's own processes) and a minimal /dev; the network is the host's
 //     unless cut (then a namespace of its own with only loopback);
 //   - the whole filesystem read-only, with these hidden by empty tmpfs: /home, /root, /run, /tmp,
@@ -57,7 +59,7 @@ function outermost(paths: readonly string[]): string[] {
 
 /** bwrap's arguments up to and including `--` (the program and its arguments follow). */
 export function bwrapArgs(spec: SandboxSpec): string[] {
-  const args = ['--unshare-user', '--disable-userns', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try'];
+  const args = ['--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try'];
   if (!spec.network) args.push('--unshare-net');
   args.push('--die-with-parent');
   if (spec.newSession) args.push('--new-session');

@@ -126,7 +126,7 @@ export function simpleSandbox(request: SimpleSandboxRequest, settings: SandboxSe
  */
 export function probeSandbox(): string | null {
   if (!isFile(BWRAP_PATH)) return `${BWRAP_PATH} is missing (apt-get install -y bubblewrap)`;
-  const r = spawnSync(BWRAP_PATH, ['--unshare-user', '--disable-userns', '--unshare-pid', '--unshare-ipc', '--die-with-parent', '--new-session', '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--', '/bin/true'], {
+  const r = spawnSync(BWRAP_PATH, ['--unshare-user', '--unshare-pid', '--unshare-ipc', '--die-with-parent', '--new-session', '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--', '/bin/true'], {
     encoding: 'utf8',
     timeout: 15_000,
     env: { PATH: '/usr/bin:/bin', LANG: 'C' },

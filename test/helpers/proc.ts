@@ -76,3 +76,13 @@ export function hostPidOf(nsPid: number, ancestor: number): number | undefined {
   }
   return undefined;
 }
+
+/**
+ * Real and effective ids and the supplementary groups of `pid` as the host sees them (inside a
+ * sandbox's user namespace a group it does not map shows as the overflow gid 65534).
+ */
+export function hostCredentials(pid: number): { uid: number; gid: number; groups: number[] } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const ids = (name: string) => (new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1] ?? '').trim().split(/\s+/).filter(Boolean).map(Number);
+  return { uid: ids('Uid')[0]!, gid: ids('Gid')[0]!, groups: ids('Groups').sort((a, b) => a - b) };
+}

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { stringify } from 'yaml';
 import { DaemonHarness, isAlive, processTree, ROOT, unixSuite, type UnixFixture } from './fixture.js';
-import { processesWith } from '../helpers/proc.js';
+import { hostCredentials, processesWith } from '../helpers/proc.js';
 import { until } from './rig.js';
 import { readGroups } from '../../daemon/unix/os-state.js';
 import { worktreeGroupName } from '../../daemon/unix/names.js';
@@ -170,9 +170,9 @@ unixSuite('unix isolation, end to end (real sudo, agor-priv, accounts and modes)
       const r = await rig.sh(
         alice,
         A.id,
-        [`cat ${B.path}/README.md`, `ls ${B.path}`, `cat ${rig.agorHome}/agor.db`, `cat ${rig.agorHome}/jwt.key`, `ls ${rig.agorHome}`, `ls -A ${fx.daemonHome}`, `ls -A ${fx.worktreesRoot}`, 'echo done'].join('\n') + '\n',
+        [`cat ${B.path}/README.md`, `ls ${B.path}`, `cat ${rig.agorHome}/agor.db`, `cat ${rig.agorHome}/jwt.key`, `ls ${rig.agorHome}`, `ls -A ${fx.daemonHome}`, `ls -A ${path.dirname(A.path)}`, 'echo done'].join('\n') + '\n',
       );
-      assert.equal(r.stdout, 'done\n', 'nothing read, nothing listed');
+      assert.equal(r.stdout, `${path.basename(A.path)}\ndone\n`, 'nothing read, nothing listed but the way to its own worktree');
       assert.equal(r.stderr.split('\n').filter((l) => HIDDEN.test(l)).length, 5, r.stderr);
     });
 
@@ -229,9 +229,9 @@ unixSuite('unix isolation, end to end (real sudo, agor-priv, accounts and modes)
         `echo 'echo PROFILE-PAYLOAD-FROM-A' >> ~/.profile`,
         'echo home=$HOME',
       ].join('\n') + '\n';
-      const a = await rig.sh(alice, A.id, plant);
+      const a = await rig.sh(alice, A.id, plant, { gitEnv: true });
       assert.equal(a.code, 0, a.stderr);
-      const again = await rig.sh(alice, A.id, 'git config --global --get alias.planted\n');
+      const again = await rig.sh(alice, A.id, 'git config --global --get alias.planted\n', { gitEnv: true });
       assert.match(again.stdout, /PROFILE-PAYLOAD-FROM-A/, "A's own next login shell reads its ~/.profile (kept between runs)");
       assert.match(again.stdout, /touch/, "and its ~/.gitconfig");
       const b = await rig.sh(bob, B.id, 'git config --global --get alias.planted; echo rc=$?; ls -A ~; git status --porcelain >/dev/null; echo home=$HOME\n', { gitEnv: true });
@@ -324,12 +324,10 @@ unixSuite('unix isolation, end to end (real sudo, agor-priv, accounts and modes)
     });
 
     it("a process runs as its creator's own account, with its primary group and the worktree's group only", async () => {
-      const r = await rig.sh(bob, S.id, ID);
-      assert.equal(r.code, 0, r.stderr);
-      const id = idOf(r.stdout);
+      const id = await hostIdsOf(rig, bob, S.id);
       assert.equal(id.uid, fx.uid(bob.unix!));
+      assert.equal(id.gid, fx.gid(bob.unix!));
       assert.deepEqual(id.groups, [fx.gid(bob.unix!), fx.gid(S.unix_group)].sort((a, b) => a - b), 'not agor_users, not his own worktree Bw');
-      assert.ok(!id.groups.includes(fx.gid(Bw.unix_group)));
     });
 
     it("break 5 (OS side): a running shell in one worktree never carries another worktree's group", async () => {
@@ -341,15 +339,13 @@ unixSuite('unix isolation, end to end (real sudo, agor-priv, accounts and modes)
         fs.chownSync(`${fx.base}/probe-bw-gid`, 0, fx.gid(Bw.unix_group));
         fs.chmodSync(`${fx.base}/probe-bw-gid`, 0o040);
         // ...but her shell in P carries P's group only: it cannot use Bw's gid, even before any revocation.
-        const started = await rig.h.request('start', { user_id: alice.id, worktree_id: P.id, input: `echo "G=$(id -G) R=$(cat ${fx.base}/probe-bw-gid 2>/dev/null; echo rc=$?)"\nexec sleep 600\n` });
-        assert.ok(started.ok, started.error);
-        await rig.h.request('stop', { handle: startedHandle(started), grace_ms: 1000 });
-        const out = String(started.first);
-        const groups = (/G=([\d ]+)/.exec(out)?.[1] ?? '').trim().split(/\s+/).map(Number);
-        assert.deepEqual(groups.sort((a, b) => a - b), [fx.gid(alice.unix!), fx.gid(P.unix_group)].sort((a, b) => a - b), out);
+        const { groups } = await hostIdsOf(rig, alice, P.id);
+        assert.deepEqual(groups, [fx.gid(alice.unix!), fx.gid(P.unix_group)].sort((a, b) => a - b));
         assert.ok(!groups.includes(fx.gid(Bw.unix_group)), `groups ${groups}`);
-        assert.match(out, /rc=1/);
-        assert.doesNotMatch(out, /readable by the Bw group only/);
+        // The file itself is hidden in the sandbox anyway; the gid is what a bind or a leak would need.
+        const r = await rig.sh(alice, P.id, `cat ${fx.base}/probe-bw-gid; echo rc=$?\n`);
+        assert.match(r.stdout, /rc=1/);
+        assert.doesNotMatch(r.stdout, /readable by the Bw group only/);
       } finally {
         await bob.api.call('PATCH', `worktrees/${Bw.id}`, { others_can: 'none' });
         fs.rmSync(`${fx.base}/probe-bw-gid`, { force: true });
@@ -565,6 +561,22 @@ unixSuite('unix isolation, end to end (real sudo, agor-priv, accounts and modes)
     });
   });
 });
+
+/**
+ * The credentials of a process `who` runs in `worktreeId`, as the host sees them (inside the sandbox
+ * an unmapped group shows as 65534): a started shell's job, found by its command line.
+ */
+async function hostIdsOf(rig: ModeRig, who: Person, worktreeId: string): Promise<{ uid: number; gid: number; groups: number[] }> {
+  const marker = `64${process.pid}${Math.floor(Math.random() * 1e6)}`;
+  const started = await rig.h.request('start', { user_id: who.id, worktree_id: worktreeId, input: `echo ready\nexec sleep ${marker}\n` });
+  assert.ok(started.ok, started.error);
+  try {
+    const pid = await until(async () => processesWith(`sleep ${marker}`)[0], 'the probe');
+    return hostCredentials(pid);
+  } finally {
+    await rig.h.request('stop', { handle: startedHandle(started), grace_ms: 1000 });
+  }
+}
 
 function startedHandle(reply: { id?: number }): number {
   return reply.id as number;

@@ -12,7 +12,7 @@ import authClientModule from '@feathersjs/authentication-client';
 import { io, type Socket } from 'socket.io-client';
 import { isAlive, processTree, unixSuite, type UnixFixture } from './fixture.js';
 import { Rig, type Person as RestPerson } from './rig.js';
-import { processesOf, processesWith } from '../helpers/proc.js';
+import { hostCredentials, processesOf, processesWith } from '../helpers/proc.js';
 import { outcome } from '../helpers/worktree-fixture.js';
 
 const socketioClient = socketioClientModule as unknown as typeof socketioClientModule.default;
@@ -220,7 +220,13 @@ unixSuite('web terminals under unix isolation (real sudo, agor-priv, node-pty)',
       assert.equal(term.runsAs, alice.unix);
       assert.equal(await term.value('USER', 'id -un'), alice.unix);
       assert.equal(await term.value('GROUP', 'id -gn'), alice.unix, 'its own primary group');
-      assert.ok((await term.value('GROUPS', 'id -Gn')).split(' ').includes(S.unix_group), 'and the worktree group');
+      // Inside, the worktree group is unmapped (nogroup); the host sees the real ids of its job.
+      const mark = `7${process.pid}${Math.floor(Math.random() * 1000)}`;
+      await term.run([`sleep ${mark} &`]);
+      await until(() => processesWith(`sleep ${mark}`).length === 1, 'the probe job');
+      const job = processesWith(`sleep ${mark}`)[0]!;
+      assert.deepEqual(hostCredentials(job).groups, [fx.gid(alice.unix!), fx.gid(S.unix_group)].sort((a, b) => a - b), 'its own primary group and the worktree group, nothing else');
+      await term.run([`kill %1 2>/dev/null; pkill -f 'sleep ${mark}'; true`]);
       assert.equal(await term.value('HOME', 'echo ~'), `/home/${alice.unix}`);
     });
 
@@ -257,9 +263,8 @@ unixSuite('web terminals under unix isolation (real sudo, agor-priv, node-pty)',
       const uid = fx.uid(alice.unix!);
       const client = await alice.connect();
       const t = await client.open(S.id);
-      const shell = Number(await t.value('PID', 'echo $$'));
       await t.run(['nohup sleep 303 >/dev/null 2>&1 &']);
-      assert.ok(processesOf(uid).includes(shell));
+      await until(() => processesWith('sleep 303').some((p) => processesOf(uid).includes(p)), 'the nohup job of alice');
       client.close();
       await until(() => processesOf(uid).length === 0, `no process of uid ${uid} after the socket closed (left: ${processesOf(uid).join(',')})`);
       const open = await (await alice.connect()).open(S.id);
