@@ -125,6 +125,7 @@ unixSuite('claude-code agent under unix isolation (real SDK and CLI, installed r
       );
       const { task, messages } = await rig.runAgent(alice, W.id, 'who are you?', 'codex');
       assert.equal(task.status, 'completed', `${task.reason}\n${JSON.stringify(messages.filter((m) => m.type === 'error'))}\n${rig.h.stderr.join('').slice(-2000)}`);
+      assert.ok(fs.existsSync(path.join(W.path, 'who.txt')), `codex's command wrote nothing: ${JSON.stringify(messages).slice(-3000)}`);
       assert.equal(fs.readFileSync(path.join(W.path, 'who.txt'), 'utf8').trim(), fx.executorUser);
       assert.ok(messages.some((m) => m.type === 'text' && m.content.text === 'Done.'));
     });
