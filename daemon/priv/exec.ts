@@ -20,7 +20,7 @@
 import fs from 'node:fs';
 import type { PrivConfig } from './config.js';
 import { configError, quote, refused, unavailable } from './errors.js';
-import { daemonAccount, executorAccount, personAccount, strictGroups, worktreeGroup } from './accounts.js';
+import { executorAccount, personAccount, strictGroups, worktreeGroup } from './accounts.js';
 import { checkTerm } from './names.js';
 import { toolPath, type PasswdEntry } from './system.js';
 import { checkGitLocations, type GitLocations } from './git-locations.js';
@@ -184,12 +184,21 @@ export function planExec(request: ExecRequest, config: PrivConfig): ExecPlan {
   };
 }
 
+/**
+ * The daemon user's home, to hide it too (it is 0700 already: this is belt and braces). Read from
+ * the root-owned /etc/passwd rather than through another getent (each costs a process start on
+ * every exec); an account only NSS knows is simply not hidden twice.
+ */
 function lookupDaemonHome(config: PrivConfig): string | null {
   try {
-    return daemonAccount(config).home;
+    for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const fields = line.split(':');
+      if (fields[0] === config.daemon_user && fields.length === 7 && fields[5]!.startsWith('/')) return fields[5]!;
+    }
   } catch {
-    return null;
+    /* no local passwd: nothing extra to hide */
   }
+  return null;
 }
 
 function hasUsableHome(account: PasswdEntry): boolean {
