@@ -35,6 +35,7 @@ describe('bwrapArgs: the sandbox of every executor and terminal', () => {
     assert.ok(at('--bind /srv/wt/repo/a /srv/wt/repo/a') > at('--tmpfs /srv/wt'), 'the worktree is bound after its root is hidden');
     assert.ok(at('--bind /srv/sandboxes/g/u/home /home/u') > at('--tmpfs /home'));
     assert.ok(at('--bind /srv/sandboxes/g/u/tmp /tmp') > at('--tmpfs /tmp'));
+    assert.ok(at('--bind /srv/sandboxes/g/u/tmp /srv/sandboxes/g/u/tmp') > at('--tmpfs /srv/sandboxes'), 'also at its own path (Codex resolves mounts to their source)');
     assert.equal(s.at(-1), '--', 'the program follows');
   });
   it('cuts the network, keeps a PTY session when asked, and re-hides a hidden directory a bind brought back', () => {

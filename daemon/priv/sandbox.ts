@@ -66,8 +66,12 @@ export function bwrapArgs(spec: SandboxSpec): string[] {
   args.push('--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev');
   const hidden = outermost([...ALWAYS_HIDDEN, ...spec.hide]);
   for (const dir of hidden) args.push('--tmpfs', dir);
-  // The private HOME and /tmp first: a worktree or the code below them is then bound on top.
+  // The private HOME and /tmp first: a worktree or the code below them is then bound on top. Each
+  // is also shown at its own path (inside the hidden root, nothing else of it): tools that resolve
+  // a mount back to its source (Codex's own bubblewrap, from mountinfo) then find it writable.
   args.push('--bind', spec.home.source, spec.home.target, '--bind', spec.tmp, '/tmp');
+  if (spec.home.source !== spec.home.target) args.push('--bind', spec.home.source, spec.home.source);
+  if (spec.tmp !== '/tmp') args.push('--bind', spec.tmp, spec.tmp);
   // Parents before children, so a bind inside another one lands on top of it.
   const byDepth = (a: string, b: string) => a.length - b.length;
   for (const p of [...spec.readOnly].sort(byDepth)) args.push('--ro-bind', p, p);
