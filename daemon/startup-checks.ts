@@ -1,6 +1,6 @@
 import type { AgorConfig } from './config/schema.js';
 import type { Runtime } from './config/load.js';
-import { isolationChecks, realProbes, type Probes } from './unix/checks.js';
+import { isolationChecks, realProbes, sandboxCheck, type Probes } from './unix/checks.js';
 import type { Application } from './declarations.js';
 
 /** A configuration the daemon must not run with. The message says how to fix it. */
@@ -29,6 +29,10 @@ export function refuseUnsafeStartup({ config, uid, runtime, probes }: StartupChe
     throw new StartupRefusal(
       `The daemon must not run as root in ${execution.unix_user_mode} mode: run it as the daemon user created by scripts/install-unix-isolation.sh (e.g. \`runuser -u agor -- agor daemon start\`).`,
     );
+  }
+  if (runtime) {
+    const sandbox = sandboxCheck(probes ?? realProbes());
+    if (sandbox.status === 'FAIL') throw new StartupRefusal(`No executor or terminal can run without its sandbox: ${sandbox.message}. Fix: ${sandbox.fix}`);
   }
   if (isolated && runtime) {
     const failures = isolationChecks({ ...runtime, config }, probes ?? realProbes()).filter((c) => c.status === 'FAIL');

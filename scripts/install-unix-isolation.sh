@@ -32,6 +32,7 @@ EXECUTOR_USER=agor_executor
 USERS_GROUP=agor_users
 WORKTREES_ROOT=/var/lib/agor/worktrees
 DAEMON_HOME=/var/lib/agor/home
+SANDBOXES_ROOT=
 NODE_ARG=
 UNINSTALL=0
 SYSTEMD=0
@@ -43,12 +44,14 @@ die() { printf 'install-unix-isolation: error: %s\n' "$*" >&2; exit 1; }
 usage() {
   cat <<EOF
 usage: $0 [--daemon-user NAME] [--executor-user NAME] [--users-group NAME]
-          [--worktrees-root DIR] [--daemon-home DIR] [--node PATH] [--systemd] [--uninstall]
+          [--worktrees-root DIR] [--daemon-home DIR] [--sandboxes-root DIR] [--node PATH] [--systemd] [--uninstall]
   --daemon-user NAME     account the daemon runs as (default agor)
   --executor-user NAME   insulated mode's identity, agor_* (default agor_executor)
   --users-group NAME     group of the accounts agor creates, agor_* (default agor_users)
   --worktrees-root DIR   where worktrees live (default /var/lib/agor/worktrees)
   --daemon-home DIR      the daemon user's home, 0700 (default /var/lib/agor/home)
+  --sandboxes-root DIR   root-owned home of the sandboxes' private HOME and TMPDIR directories
+                         (default: sandboxes/ beside the worktrees root)
   --node PATH            Node.js binary (default: \`command -v node\`)
   --systemd              also install $UNIT_DEST (scripts/agor.service) running the daemon
                          as the daemon user; the master secret goes in /etc/agor/master.key (root 0600)
@@ -58,7 +61,7 @@ EOF
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --daemon-user|--executor-user|--users-group|--worktrees-root|--daemon-home|--node)
+    --daemon-user|--executor-user|--users-group|--worktrees-root|--daemon-home|--sandboxes-root|--node)
       [ $# -ge 2 ] || die "$1 needs a value"
       case "$1" in
         --daemon-user) DAEMON_USER=$2 ;;
@@ -66,6 +69,7 @@ while [ $# -gt 0 ]; do
         --users-group) USERS_GROUP=$2 ;;
         --worktrees-root) WORKTREES_ROOT=$2 ;;
         --daemon-home) DAEMON_HOME=$2 ;;
+        --sandboxes-root) SANDBOXES_ROOT=$2 ;;
         --node) NODE_ARG=$2 ;;
       esac
       shift 2 ;;
@@ -94,6 +98,9 @@ check_names() {
   [[ "$USERS_GROUP" =~ ^agor_[a-z0-9_]{1,24}$ ]] && [[ "$USERS_GROUP" != agor_wt_* ]] && [ "$USERS_GROUP" != "$EXECUTOR_USER" ] && [ "$USERS_GROUP" != "$DAEMON_USER" ] ||
     die "--users-group '$USERS_GROUP' must match ^agor_[a-z0-9_]{1,24}\$, not start with agor_wt_ and differ from the user names"
   valid_abs_dir "$WORKTREES_ROOT" || die "--worktrees-root '$WORKTREES_ROOT' must be a normalised absolute path other than /"
+  [ -n "$SANDBOXES_ROOT" ] || SANDBOXES_ROOT=$(dirname -- "$WORKTREES_ROOT")/sandboxes
+  valid_abs_dir "$SANDBOXES_ROOT" || die "--sandboxes-root '$SANDBOXES_ROOT' must be a normalised absolute path other than /"
+  case "$SANDBOXES_ROOT/" in "$WORKTREES_ROOT"/*|"$DAEMON_HOME"/*) die "--sandboxes-root must lie outside the worktrees root and the daemon's home" ;; esac
   valid_abs_dir "$DAEMON_HOME" || die "--daemon-home '$DAEMON_HOME' must be a normalised absolute path other than /"
   case "$WORKTREES_ROOT/" in "$DAEMON_HOME"/*) die "--worktrees-root must not be inside the daemon's home (0700): executors could not reach it" ;; esac
 }
@@ -101,7 +108,7 @@ check_names() {
 need_tools() {
   local missing=() t
   for t in "$@"; do [ -x "$t" ] || missing+=("$t"); done
-  [ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]} (on Debian/Ubuntu: apt-get install -y sudo acl passwd util-linux coreutils)"
+  [ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]} (on Debian/Ubuntu: apt-get install -y sudo acl passwd util-linux coreutils bubblewrap)"
 }
 
 # Root-owned and not group/other-writable, itself and every directory above it. With "x", also
@@ -148,8 +155,9 @@ uninstall() {
         executor_user) EXECUTOR_USER=$value ;;
         users_group) USERS_GROUP=$value ;;
         worktrees_root) WORKTREES_ROOT=$value ;;
+        sandboxes_root) SANDBOXES_ROOT=$value ;;
       esac
-    done < <(grep -E '^(daemon_user|executor_user|users_group|worktrees_root):' "$PRIV_YAML")
+    done < <(grep -E '^(daemon_user|executor_user|users_group|worktrees_root|sandboxes_root):' "$PRIV_YAML")
     say "uninstalling the installation described by $PRIV_YAML (daemon user $DAEMON_USER, executor user $EXECUTOR_USER)"
   fi
   check_names
@@ -194,6 +202,7 @@ uninstall() {
     else say "could not remove group $USERS_GROUP"; failed=1; fi
   fi
   [ -e "$WORKTREES_ROOT" ] && say "kept $WORKTREES_ROOT (worktrees are users' data)"
+  [ -e "$SANDBOXES_ROOT" ] && say "kept $SANDBOXES_ROOT (the sandboxes' private homes are users' data)"
   [ "$failed" = 0 ] || die "uninstall incomplete (see above)"
   say "uninstalled"
 }
@@ -208,7 +217,7 @@ fi
 
 check_names
 need_tools /usr/sbin/useradd /usr/sbin/groupadd /usr/sbin/groupdel /usr/bin/gpasswd /usr/bin/getent /usr/sbin/visudo \
-  /usr/bin/sudo /usr/bin/setfacl /usr/bin/setpriv /usr/bin/env /usr/bin/id /usr/sbin/runuser
+  /usr/bin/sudo /usr/bin/setfacl /usr/bin/setpriv /usr/bin/env /usr/bin/id /usr/sbin/runuser /usr/bin/bwrap
 BUNDLE="$REPO/dist/priv/agor-priv.mjs"
 [ -f "$BUNDLE" ] || die "$BUNDLE is missing: run \`npm run build\` (or \`npm run build:priv\`) first"
 
@@ -267,23 +276,39 @@ else
   say "user $EXECUTOR_USER (executor): created (uid $(id -u -- "$EXECUTOR_USER"), home $home 0700, password locked)"
 fi
 
-# agor-priv: the bundle and a launcher sudo can execute. The launcher's interpreter is the absolute
-# Node path (no `env`: sudo's env_reset and secure_path must not decide which node runs as root); it
-# loads the root-owned bundle beside it by absolute URL.
+# agor-priv: the bundle and a launcher sudo can execute. The launcher is a bash script (bash -p:
+# no startup files, nothing from the environment, which sudo has reset anyway) that runs the bundle
+# with the absolute Node path (no `env`: sudo's env_reset and secure_path must not decide which node
+# runs as root). For `exec` it asks the bundle for the validated plan (one argument per line,
+# \xHH-escaped) and exec's it in its own place, so no root process but sudo stays while an
+# executor or shell runs; every other verb, and every refusal (with its exit code), is the bundle's.
 install_file "$BUNDLE" "$LIBEXEC/agor-priv.mjs" 0644
 say "installed $LIBEXEC/agor-priv.mjs (root 0644)"
 LAUNCHER_TMP=$(mktemp)
 cat >"$LAUNCHER_TMP" <<EOF
-#!$NODE_PATH
-// agor-priv launcher, written by scripts/install-unix-isolation.sh: loads the root-owned bundle.
-import('file://$LIBEXEC/agor-priv.mjs').catch((error) => {
-  process.stderr.write('agor-priv: config: cannot load $LIBEXEC/agor-priv.mjs: ' + String(error && error.message).split('\n')[0] + '\n');
-  process.exit(66);
-});
+#!/bin/bash -p
+# agor-priv launcher, written by scripts/install-unix-isolation.sh (daemon/priv/README.md).
+set -u
+if [ "\${1-}" != exec ]; then
+  exec '$NODE_PATH' '$LIBEXEC/agor-priv.mjs' "\$@"
+fi
+plan=\$(AGOR_PRIV_HANDOVER=1 '$NODE_PATH' '$LIBEXEC/agor-priv.mjs' "\$@")
+rc=\$?
+[ "\$rc" = 0 ] || exit "\$rc"
+argv=()
+while IFS= read -r line; do printf -v arg '%b' "\$line"; argv+=("\$arg"); done <<<"\$plan"
+if [ "\${#argv[@]}" -lt 2 ] || [ "\${argv[0]}" != /usr/bin/setpriv ]; then
+  echo 'agor-priv: internal: the exec plan is malformed' >&2
+  exit 70
+fi
+shopt -s execfail
+exec "\${argv[@]}"
+echo "agor-priv: unavailable: cannot start \${argv[0]}" >&2
+exit 69
 EOF
 install_file "$LAUNCHER_TMP" "$LIBEXEC/agor-priv" 0755
 rm -f -- "$LAUNCHER_TMP"
-say "installed $LIBEXEC/agor-priv (root 0755 launcher, interpreter $NODE_PATH)"
+say "installed $LIBEXEC/agor-priv (root 0755 bash launcher, Node $NODE_PATH)"
 
 # The executor bundle and whatever sits beside it in dist/executor/ (assets it loads at run time),
 # root-owned and readable by every identity.
@@ -335,6 +360,7 @@ worktrees_root: $WORKTREES_ROOT
 executor_path: $EXECUTOR_PATH
 node_path: $NODE_PATH
 min_uid: $MIN_UID
+sandboxes_root: $SANDBOXES_ROOT
 EOF
 install_file "$YAML_TMP" "$PRIV_YAML" 0644
 rm -f -- "$YAML_TMP"
@@ -357,6 +383,23 @@ while :; do
   p=$(dirname -- "$p")
 done
 say "worktrees root $WORKTREES_ROOT: $verb, owned by $DAEMON_USER, 0711"
+
+# sandboxes_root: agor-priv keeps each identity's private HOME and TMPDIR per worktree below it
+# (<group>/<user>/{home,tmp}); root-owned and writable by nobody else, so nothing on the way can be
+# swapped for a symlink. Every sandbox hides it.
+[ ! -L "$SANDBOXES_ROOT" ] || die "$SANDBOXES_ROOT is a symlink; give its real path"
+[ -d "$(dirname -- "$SANDBOXES_ROOT")" ] || install -d -o root -g root -m 0755 "$(dirname -- "$SANDBOXES_ROOT")"
+install -d -o root -g root -m 0711 "$SANDBOXES_ROOT"
+chown root:root -- "$SANDBOXES_ROOT"; chmod 0711 -- "$SANDBOXES_ROOT"
+p=$(dirname -- "$SANDBOXES_ROOT")
+while :; do
+  read -r owner mode < <(stat -c '%u %a' -- "$p")
+  [ "$owner" = 0 ] || die "$p (above sandboxes_root) must be owned by root"
+  (( (8#$mode & 8#022) == 0 || (8#$mode & 8#1000) != 0 )) || die "$p (above sandboxes_root) is writable by group/others without the sticky bit"
+  [ "$p" = / ] && break
+  p=$(dirname -- "$p")
+done
+say "sandboxes root $SANDBOXES_ROOT: root 0711"
 
 # sudoers: the one rule, for the real daemon user; checked alone, then with the whole configuration.
 SUDOERS_TMP=$(mktemp)

@@ -6,7 +6,7 @@ import type { Runtime } from '../../daemon/config/load.js';
 import { readRunning } from '../../daemon/pidfile.js';
 import { pendingRestartOfRunning } from '../../daemon/config/reload-keys.js';
 import { loadMasterSecret, MASTER_SECRET_ENV, MASTER_SECRET_FILE_ENV } from '../../daemon/crypto/master-secret.js';
-import { isolationChecks, realProbes, type Check, type Probes } from '../../daemon/unix/checks.js';
+import { isolationChecks, realProbes, sandboxCheck, type Check, type Probes } from '../../daemon/unix/checks.js';
 import { readUsers } from '../../daemon/unix/os-state.js';
 
 interface DbFacts {
@@ -68,6 +68,7 @@ export function doctorChecks(runtime: Runtime, probes: Probes = realProbes(), en
     else checks.push({ name: 'daemon user', status: 'ok', message: `${probes.username} (uid ${probes.uid}), not root` });
   }
 
+  checks.push(sandboxCheck(probes));
   checks.push(...isolationChecks(runtime, probes));
 
   // The master secret comes from the daemon's environment: run doctor with the same one.

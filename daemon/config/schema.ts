@@ -82,6 +82,7 @@ export const configSchema = z.strictObject({
       max_terminals: z.number().int().min(1).max(1000).default(20),
       max_terminals_per_user: z.number().int().min(1).max(100).default(3),
       terminal_idle_seconds: z.number().positive().max(604800).default(1800),
+      sandbox_network: z.boolean().default(true),
     })
     .prefault({}),
   agents: agentProfiles.default({}),

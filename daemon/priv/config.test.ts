@@ -28,6 +28,7 @@ describe('priv.yaml parser', () => {
       executor_path: '/usr/local/libexec/agor/executor/agor-executor.mjs',
       node_path: '/usr/bin/node',
       min_uid: 1000,
+      sandboxes_root: '/var/lib/agor/sandboxes',
     });
   });
 

@@ -10,6 +10,8 @@ import { assertTrustedFile } from './trust.js';
 export const CONFIG_PATH = '/etc/agor/priv.yaml';
 export const DEFAULT_MIN_UID = 1000;
 export const DEFAULT_USERS_GROUP = 'agor_users';
+/** Where exec keeps each identity's private HOME and TMPDIR per worktree (root-owned). */
+export const DEFAULT_SANDBOXES_ROOT = '/var/lib/agor/sandboxes';
 const MAX_CONFIG_BYTES = 64 * 1024;
 
 export interface PrivConfig {
@@ -26,9 +28,11 @@ export interface PrivConfig {
   node_path: string;
   /** Accounts and groups below this id are the system's and are never used. */
   min_uid: number;
+  /** Root-owned directory holding the sandboxes' private HOME and TMPDIR (<root>/<group>/<user>/{home,tmp}). */
+  sandboxes_root: string;
 }
 
-const KEYS = ['daemon_user', 'executor_user', 'users_group', 'worktrees_root', 'executor_path', 'node_path', 'min_uid'] as const;
+const KEYS = ['daemon_user', 'executor_user', 'users_group', 'worktrees_root', 'executor_path', 'node_path', 'min_uid', 'sandboxes_root'] as const;
 type Key = (typeof KEYS)[number];
 const REQUIRED: readonly Key[] = ['daemon_user', 'executor_user', 'worktrees_root', 'executor_path', 'node_path'];
 
@@ -97,6 +101,7 @@ export function parsePrivConfig(text: string): PrivConfig {
     executor_path: absolutePath('executor_path', raw.get('executor_path')!),
     node_path: absolutePath('node_path', raw.get('node_path')!),
     min_uid: minUid,
+    sandboxes_root: absolutePath('sandboxes_root', raw.get('sandboxes_root') ?? DEFAULT_SANDBOXES_ROOT),
   };
 }
 

@@ -15,8 +15,9 @@ export interface GitLocations {
 const ADMIN_DIR_NAME = /^[A-Za-z0-9._-]{1,255}$/;
 
 /**
- * Checks --git-dir, --git-common-dir and --work-tree: all three or none; only for a shell (the
- * executor gets them over its pipe); each an existing directory below worktrees_root reached without
+ * Checks --git-dir, --git-common-dir and --work-tree: all three or none (a shell gets them as its
+ * environment; for the executor, which gets them over its pipe, they only say what the sandbox binds);
+ * each an existing directory below worktrees_root reached without
  * any symlink (like --cwd); the admin dir exactly <common>/worktrees/<name>; cwd the work tree or
  * inside it. They only become environment variables of the unprivileged child, so they cannot
  * grant anything its identity could not already reach; the checks keep the daemon from pointing a
@@ -24,14 +25,12 @@ const ADMIN_DIR_NAME = /^[A-Za-z0-9._-]{1,255}$/;
  */
 export function checkGitLocations(
   request: { gitDir?: string | undefined; gitCommonDir?: string | undefined; workTree?: string | undefined; cwd: string },
-  program: string,
   cwd: string,
   config: PrivConfig,
 ): GitLocations | null {
   const given = [request.gitDir, request.gitCommonDir, request.workTree].filter((v) => v !== undefined).length;
   if (given === 0) return null;
   if (given !== 3) throw refused('exec: --git-dir, --git-common-dir and --work-tree go together (all three or none)');
-  if (program !== 'shell') throw refused('exec: --git-dir, --git-common-dir and --work-tree are for --program shell only (the executor receives them over its pipe)');
   const common = checkDirBelowRoot(request.gitCommonDir!, config, 'git-common-dir');
   const gitDir = checkDirBelowRoot(request.gitDir!, config, 'git-dir');
   const workTree = checkDirBelowRoot(request.workTree!, config, 'work-tree');

@@ -2,6 +2,8 @@
 // (`<daemon user> ALL=(root) NOPASSWD: /usr/local/libexec/agor/agor-priv`). See README.md in this
 // folder for the verbs, the exit codes and the installed layout. Bundled by scripts/build-bundles.mjs
 // into one file that imports only Node built-ins.
+import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { failureLine } from './errors.js';
 import { run } from './run.js';
@@ -12,6 +14,9 @@ async function main(): Promise<void> {
   process.umask(0o022);
   const selfFiles = [process.execPath, fileURLToPath(import.meta.url)];
   if (process.argv[1] !== undefined) selfFiles.push(process.argv[1]);
+  // The launcher sudo ran (a bash script beside the bundle, which exec's what exec plans).
+  const launcher = path.join(path.dirname(fileURLToPath(import.meta.url)), 'agor-priv');
+  if (fs.existsSync(launcher)) selfFiles.push(launcher);
   let code: number;
   try {
     code = await run(process.argv.slice(2), { selfFiles });

@@ -4,11 +4,18 @@
 import { ensureGroup, ensureUser, removeGroup, setGroupMembers } from './accounts.js';
 import { flag, parseArgv } from './argv.js';
 import { CONFIG_PATH, loadPrivConfig } from './config.js';
-import { planExec, runExec } from './exec.js';
+import { encodePlan, planExec } from './exec.js';
+import { configError } from './errors.js';
 import { checkOthers } from './names.js';
 import { prepareWorktree } from './tree.js';
 import { removeWorktreeTree } from './remove-tree-verb.js';
 import { assertTrustedFile } from './trust.js';
+
+/**
+ * Set by the launcher (never by the caller: sudo's env_reset drops the caller's environment) when it
+ * asks for exec's plan, which it then exec's itself — so no agor-priv process stays while it runs.
+ */
+export const HANDOVER_ENV = 'AGOR_PRIV_HANDOVER';
 
 export interface RunOptions {
   /** Files whose ownership is checked before anything else: agor-priv's launcher, bundle and Node. */
@@ -16,6 +23,10 @@ export interface RunOptions {
   configPath?: string;
   /** Where a verb's report goes (stdout). */
   out?: { write(text: string): unknown };
+  /** Where exec's plan goes (the launcher reads it); default stdout. */
+  writePlan?: (text: string) => void;
+  /** Whether the launcher asked for the plan (default: HANDOVER_ENV is "1"). */
+  handover?: boolean;
 }
 
 /** Runs one invocation; resolves with the exit code (errors are thrown as PrivError). */
@@ -58,10 +69,14 @@ export async function run(argv: readonly string[], options: RunOptions): Promise
           gitDir: args.flags.get('git-dir'),
           gitCommonDir: args.flags.get('git-common-dir'),
           workTree: args.flags.get('work-tree'),
+          network: args.flags.get('network'),
         },
         config,
       );
-      return runExec(plan);
+      const handover = options.handover ?? process.env[HANDOVER_ENV] === '1';
+      if (!handover) throw configError('exec needs the installed launcher (it runs the plan in place of agor-priv); re-run scripts/install-unix-isolation.sh');
+      (options.writePlan ?? ((text) => process.stdout.write(text)))(encodePlan(plan));
+      return 0;
     }
   }
 }

@@ -7,6 +7,7 @@ import { RpcPeer } from '../protocol/peer.js';
 import { LineReader } from '../protocol/line-reader.js';
 import type { ExecutionIdentity } from '../unix/identity.js';
 import { spawnAsIdentity, type SpawnSettings, type SpawnedProcess } from '../unix/spawn.js';
+import type { GitEnvironment } from '../unix/git-access.js';
 
 export interface ExecutorHandlers {
   onMessage(params: MessageParams): void;
@@ -27,6 +28,9 @@ export interface ExecutorOutcome {
 export interface ExecutorStart {
   identity: ExecutionIdentity;
   settings: SpawnSettings;
+  /** The worktree (its sandbox) and its git locations (what the sandbox binds). */
+  worktreeId: string;
+  git?: GitEnvironment;
   task: RunTaskParams;
   handlers: ExecutorHandlers;
   log(line: string): void;
@@ -56,7 +60,7 @@ export class ExecutorConnection {
   constructor(private readonly start: ExecutorStart) {
     const { task, log } = start;
     const name = `executor for task ${task.task_id}`;
-    this.proc = spawnAsIdentity(start.identity, { program: 'executor', cwd: task.cwd, ...(start.programPath && { programPath: start.programPath }) }, start.settings);
+    this.proc = spawnAsIdentity(start.identity, { program: 'executor', cwd: task.cwd, worktreeId: start.worktreeId, ...(start.git && { git: start.git }), ...(start.programPath && { programPath: start.programPath }) }, start.settings);
     const child = this.proc.child;
     child.stdin!.on('error', () => undefined);
     this.peer = new RpcPeer({

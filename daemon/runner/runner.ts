@@ -11,7 +11,7 @@ import type { MessageCreate } from '../services/messages/messages.schema.js';
 import type { SessionRow } from '../services/sessions/sessions.schema.js';
 import type { TaskRow } from '../services/tasks/tasks.schema.js';
 import type { WorktreeRow } from '../services/worktrees/worktrees.schema.js';
-import { worktreeGitEnvironmentOf } from '../unix/git-access.js';
+import { worktreeGitEnvironmentOf, type GitEnvironment } from '../unix/git-access.js';
 import { loadExecutionIdentity } from '../unix/identity.js';
 import { spawnSettingsOf } from '../unix/spawn.js';
 import { resolveAgent } from './agents.js';
@@ -214,8 +214,10 @@ export class TaskRunner {
         const spawnedAt = performance.now();
         const connection = new ExecutorConnection({
           identity: prepared.identity,
-          settings: spawnSettingsOf(this.config),
+          settings: spawnSettingsOf(this.app.get('runtime')),
           task: prepared.runTask,
+          worktreeId: task.worktree_id,
+          ...(prepared.git && { git: prepared.git }),
           handlers: {
             onMessage: (params) => this.onMessage(task, entry, params),
             getCredentials: (names) => deliverCredentials(this.app, this.log, { task, session: prepared.session, profile: prepared.profile, names }),
@@ -273,15 +275,16 @@ export class TaskRunner {
       stop_grace_ms: Math.round(this.config.execution.stop_grace_seconds * 1000),
     };
     // Another identity's git must not trust the worktree's `.git` file (it can rewrite it) nor need
-    // safe.directory: it gets the locations from the repository's own records.
-    if (identity.kind !== 'daemon') {
-      try {
-        runTask.git_env = await worktreeGitEnvironmentOf(this.db, task.worktree_id);
-      } catch (error) {
-        this.log(`[runner] task ${task.id}: no pinned git locations for worktree ${task.worktree_id} (git may not work for the agent): ${(error as Error).message}`);
-      }
+    // safe.directory: it gets the locations from the repository's own records. In every mode the
+    // sandbox binds the git metadata they name (while worktrees share their repository's).
+    let git: GitEnvironment | undefined;
+    try {
+      git = await worktreeGitEnvironmentOf(this.db, task.worktree_id);
+      if (identity.kind !== 'daemon') runTask.git_env = git;
+    } catch (error) {
+      this.log(`[runner] task ${task.id}: no pinned git locations for worktree ${task.worktree_id} (git may not work for the agent): ${(error as Error).message}`);
     }
-    return { session, profile, identity, runTask };
+    return { session, profile, identity, runTask, git };
   }
 
   private onMessage(task: TaskRow, entry: Running, { message }: MessageParams): void {

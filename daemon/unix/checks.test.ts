@@ -92,6 +92,14 @@ describe('startup refusals of insulated/strict, each with its fix', () => {
     assert.deepEqual(isolationChecks(simple, probes({ files: { [PRIV]: null } })), []);
     assert.equal(refusal(simple, probes({ files: { [PRIV]: null } }), 0), '');
   });
+
+  it('every mode refuses to start without a working sandbox (fail closed)', () => {
+    const noSandbox = probes({ sandbox: () => '/usr/bin/bwrap is missing (apt-get install -y bubblewrap)' });
+    for (const mode of ['simple', 'insulated', 'strict'] as const) {
+      assert.match(refusal(runtimeFor({ unix_user_mode: mode }), noSandbox), /without its sandbox: \/usr\/bin\/bwrap is missing.*Fix: apt-get install -y bubblewrap/, mode);
+    }
+    assert.equal(refusal(runtimeFor({ unix_user_mode: 'simple' }), probes({ sandbox: () => null }), 0), '');
+  });
 });
 
 describe('agent runtime check', () => {

@@ -8,6 +8,7 @@ import type { Runtime } from '../config/load.js';
 import { readPrivConfig, readUsers, type PrivConfig } from './os-state.js';
 import { currentUsername } from './names.js';
 import { SUDO_ENV } from './privileged.js';
+import { probeSandbox } from './sandbox.js';
 
 export type CheckStatus = 'ok' | 'WARN' | 'FAIL';
 
@@ -30,6 +31,8 @@ export interface Probes {
   sudoAllows(sudoPath: string, privPath: string, forUser?: string): { ok: boolean; detail: string };
   privConfig(): { config: PrivConfig | null; error: string | null };
   userExists(name: string): boolean;
+  /** Why bubblewrap cannot build a sandbox here, or null (unix/sandbox.ts probeSandbox). */
+  sandbox?(): string | null;
 }
 
 export const realProbes = (): Probes => ({
@@ -58,6 +61,7 @@ export const realProbes = (): Probes => ({
     return { ok: r.status === 0, detail: out || `exit ${r.status}` };
   },
   privConfig: () => readPrivConfig(),
+  sandbox: () => probeSandbox(),
   userExists(name) {
     try {
       return readUsers().has(name);
@@ -187,6 +191,17 @@ export function agentRuntimeCheck(executorPath: string, probes: Probes): Check {
     message: `${missing.map(([, pkg]) => pkg).join(', ')} missing from ${modules}: sessions with the ${missing.map(([agent]) => agent).join(', ')} agent will fail (command agents run)`,
     fix: `${INSTALL} after \`npm ci\` (without --omit=optional) and \`npm run build\`: it installs the agent SDKs and their CLIs there`,
   };
+}
+
+/**
+ * bubblewrap, in every mode: every executor and terminal runs in its sandbox, and none starts
+ * without one (fail closed). Probed as this process (the daemon user); agor-priv runs bwrap as the
+ * session's identity, which needs the same unprivileged user namespaces.
+ */
+export function sandboxCheck(probes: Probes): Check {
+  const why = probes.sandbox ? probes.sandbox() : null;
+  if (why === null) return { name: 'sandbox', status: 'ok', message: 'bubblewrap builds sandboxes (user, PID, IPC and mount namespaces)' };
+  return { name: 'sandbox', status: 'FAIL', message: why, fix: 'apt-get install -y bubblewrap, and allow unprivileged user namespaces (no executor or terminal can start without its sandbox)' };
 }
 
 /** Everything insulated/strict needs that can be checked before the daemon starts. Empty in simple mode. */

@@ -17,7 +17,7 @@ describe('resolveExecutionIdentity', () => {
     assert.deepEqual(resolveExecutionIdentity('insulated', { creator: { id: 'u', unix_username: null }, worktree, executorUser }).kind, 'insulated');
   });
   it("strict: the creator's own account", () => {
-    assert.deepEqual(resolveExecutionIdentity('strict', { creator, worktree, executorUser }), { kind: 'strict', user: 'agor_alice' });
+    assert.deepEqual(resolveExecutionIdentity('strict', { creator, worktree, executorUser }), { kind: 'strict', user: 'agor_alice', group: worktree.unix_group });
   });
   it('strict without a Unix account fails closed with a clear error', () => {
     assert.throws(

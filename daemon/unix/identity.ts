@@ -8,8 +8,8 @@ export type ExecutionIdentity =
   | { kind: 'daemon' }
   /** The executor user with the worktree's group as its only group. */
   | { kind: 'insulated'; user: string; group: string }
-  /** The creator's own account, with its own groups (initgroups). */
-  | { kind: 'strict'; user: string };
+  /** The creator's own account, with its primary group and the worktree's group — no other group. */
+  | { kind: 'strict'; user: string; group: string };
 
 export interface IdentityFacts {
   creator: { id: string; unix_username: string | null };
@@ -48,7 +48,7 @@ export function resolveExecutionIdentity(mode: UnixUserMode, facts: IdentityFact
     );
   }
   if (!UNIX_USERNAME_PATTERN.test(user)) throw new ExecutionRefused(`The stored Unix account ${JSON.stringify(user)} of user ${facts.creator.id} is not a valid agor user name; nothing was run`);
-  return { kind: 'strict', user };
+  return { kind: 'strict', user, group };
 }
 
 /** Loads the facts of `creatorId` × `worktreeId` and resolves the identity (what the runner and terminals call). */

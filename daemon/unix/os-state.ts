@@ -37,6 +37,7 @@ export interface PrivConfig {
   executor_path?: string;
   node_path?: string;
   min_uid?: number;
+  sandboxes_root?: string;
 }
 
 /** agor-priv's configuration as the daemon can see it; null when absent or unreadable. */

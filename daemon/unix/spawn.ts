@@ -1,21 +1,25 @@
 // THE spawn path for executors and terminals (DESIGN §2, §3). Every process that runs an agent or a
-// shell for a user starts here, as the identity resolveExecutionIdentity() chose:
-//   daemon    (simple mode)       a direct child_process.spawn, environment from an allow-list
+// shell for a user starts here, as the identity resolveExecutionIdentity() chose, and always inside
+// a bubblewrap sandbox (daemon/priv/sandbox.ts):
+//   daemon    (simple mode)       the daemon runs bwrap directly (unix/sandbox.ts), environment from an allow-list
 //   insulated / strict            sudo -n <priv_path> exec --mode ... : agor-priv validates, switches
-//                                 identity and builds the environment itself (sudo's env_reset drops ours)
+//                                 identity, builds the environment and the sandbox (sudo's env_reset drops ours)
 // Stopping works the same way from the unprivileged daemon in every mode: SIGTERM (sudo relays it
-// to its child), then SIGKILL after a grace period. The child's stdin is a pipe held by the daemon,
-// so if the daemon dies (even kill -9) the executor/shell reads EOF and exits: no orphans.
+// to its child, bwrap), then SIGKILL after a grace period; bwrap's death ends the sandbox's init and
+// with it every process in the sandbox's PID namespace. The child's stdin is a pipe held by the
+// daemon, so if the daemon dies (even kill -9) bwrap's --die-with-parent ends everything: no orphans.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AgorConfig, UnixUserMode } from '../config/schema.js';
+import type { UnixUserMode } from '../config/schema.js';
+import type { Runtime } from '../config/load.js';
 import { whyRefusedEnvName } from '../crypto/env-names.js';
 import { packageRoot } from '../version.js';
 import type { ExecutionIdentity } from './identity.js';
 import type { GitEnvironment } from './git-access.js';
 import { SUDO_ENV } from './privileged.js';
+import { BWRAP_PATH, gitPinEnvironment, sandboxSettingsOf, simpleSandbox, type SandboxSettings } from './sandbox.js';
 
 export type SpawnProgram = 'executor' | 'shell';
 
@@ -23,6 +27,10 @@ export interface SpawnRequest {
   program: SpawnProgram;
   /** Absolute working directory (the worktree). */
   cwd: string;
+  /** The worktree (simple mode: names its sandbox's private HOME and TMPDIR). */
+  worktreeId?: string;
+  /** A web terminal's shell on a PTY: keeps the PTY as its controlling terminal in the sandbox. */
+  terminal?: boolean;
   /** Extra variables, simple mode only (names checked like secrets' names). Through agor-priv the
    * environment is agor-priv's clean one; credentials travel over the executor's pipe instead. */
   env?: Record<string, string>;
@@ -33,9 +41,10 @@ export interface SpawnRequest {
   /** Simple mode: the executor bundle to run with this Node (default dist/executor/agor-executor.mjs). */
   programPath?: string;
   /**
-   * A shell's pinned git locations (worktreeGitEnvironment(), unix/git-access.ts), exported as
-   * GIT_DIR / GIT_COMMON_DIR / GIT_WORK_TREE: through agor-priv as its --git-dir / --git-common-dir /
-   * --work-tree, which it validates. The executor gets them in run_task instead.
+   * The worktree's pinned git locations (worktreeGitEnvironment(), unix/git-access.ts): the sandbox
+   * binds the work tree and the git metadata read-write. A shell gets them exported as GIT_DIR /
+   * GIT_COMMON_DIR / GIT_WORK_TREE (the executor gets them in run_task). Through agor-priv: its
+   * --git-dir / --git-common-dir / --work-tree, which it validates.
    */
   git?: GitEnvironment;
 }
@@ -45,6 +54,7 @@ export interface SpawnSettings {
   sudoPath: string;
   privPath: string;
   stopGraceMs: number;
+  sandbox: SandboxSettings;
 }
 
 export interface ExitStatus {
@@ -63,9 +73,15 @@ export interface SpawnedProcess {
   stop(graceMs?: number): Promise<ExitStatus>;
 }
 
-export function spawnSettingsOf(config: AgorConfig): SpawnSettings {
-  const { execution } = config;
-  return { mode: execution.unix_user_mode, sudoPath: execution.sudo_path, privPath: execution.priv_path, stopGraceMs: execution.stop_grace_seconds * 1000 };
+export function spawnSettingsOf(runtime: Runtime): SpawnSettings {
+  const { execution } = runtime.config;
+  return {
+    mode: execution.unix_user_mode,
+    sudoPath: execution.sudo_path,
+    privPath: execution.priv_path,
+    stopGraceMs: execution.stop_grace_seconds * 1000,
+    sandbox: sandboxSettingsOf(runtime),
+  };
 }
 
 export const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -107,7 +123,6 @@ function checkRequest(request: SpawnRequest): void {
   if (typeof request.cwd !== 'string' || !path.isAbsolute(request.cwd)) throw new Error(`spawnAsIdentity: cwd must be an absolute path (got ${JSON.stringify(request.cwd)})`);
   if (request.term !== undefined && !TERM_PATTERN.test(request.term)) throw new Error(`spawnAsIdentity: invalid TERM ${JSON.stringify(request.term)}`);
   if (request.git !== undefined) {
-    if (request.program !== 'shell') throw new Error('spawnAsIdentity: git locations are for a shell; the executor receives them in run_task');
     for (const value of [request.git.GIT_DIR, request.git.GIT_COMMON_DIR, request.git.GIT_WORK_TREE]) {
       if (typeof value !== 'string' || !path.isAbsolute(value) || /[\u0000-\u001f\u007f]/.test(value)) throw new Error(`spawnAsIdentity: invalid git location ${JSON.stringify(value)}`);
     }
@@ -121,18 +136,38 @@ export function commandFor(identity: ExecutionIdentity, request: SpawnRequest, s
     // Fail closed: an isolated daemon never runs user code as itself, whatever identity it is handed.
     if (settings.mode !== 'simple') throw new Error(`spawnAsIdentity: refusing to run as the daemon user in ${settings.mode} mode`);
     if (!fs.existsSync(request.cwd)) throw new Error(`spawnAsIdentity: the working directory ${request.cwd} does not exist`);
+    if (!request.worktreeId) throw new Error('spawnAsIdentity: a worktree id is needed for the sandbox');
     const env = simpleEnvironment(request);
-    if (request.git) Object.assign(env, request.git);
-    if (request.program === 'shell') return { file: env.SHELL!, args: ['-l'], env };
-    return { file: process.execPath, args: [request.programPath ?? defaultExecutorPath()], env };
+    const git = request.git;
+    if (git && request.program === 'shell') Object.assign(env, git);
+    const sandbox = simpleSandbox(
+      {
+        program: request.program,
+        worktreeId: request.worktreeId,
+        cwd: request.cwd,
+        writable: git ? [git.GIT_WORK_TREE, git.GIT_COMMON_DIR] : [request.cwd],
+        ...(request.programPath && { programPath: request.programPath }),
+        terminal: request.terminal === true,
+      },
+      settings.sandbox,
+    );
+    env.HOME = sandbox.home;
+    env.TMPDIR = '/tmp';
+    for (const assignment of gitPinEnvironment()) {
+      const eq = assignment.indexOf('=');
+      env[assignment.slice(0, eq)] = assignment.slice(eq + 1);
+    }
+    const program = request.program === 'shell' ? [env.SHELL!, '-l'] : [process.execPath, request.programPath ?? defaultExecutorPath()];
+    return { file: BWRAP_PATH, args: [...sandbox.args, ...program], env };
   }
   if (settings.mode === 'simple') throw new Error(`spawnAsIdentity: a ${identity.kind} identity needs unix_user_mode ${identity.kind}, not simple`);
   if (request.env && Object.keys(request.env).length > 0) {
     throw new Error('spawnAsIdentity: an environment cannot be passed through agor-priv (it builds a clean one); send what the process needs over its pipe');
   }
   if (request.programPath) throw new Error('spawnAsIdentity: programPath applies to simple mode only; agor-priv runs the installed executor');
-  const who: string[] = identity.kind === 'insulated' ? ['--group', identity.group] : ['--user', identity.user];
+  const who: string[] = identity.kind === 'insulated' ? ['--group', identity.group] : ['--user', identity.user, '--group', identity.group];
   const args = ['-n', settings.privPath, 'exec', '--mode', identity.kind, ...who, '--cwd', request.cwd, '--program', request.program];
+  if (!settings.sandbox.network) args.push('--network', 'off');
   if (request.term) args.push('--term', request.term);
   if (request.git) args.push('--git-dir', request.git.GIT_DIR, '--git-common-dir', request.git.GIT_COMMON_DIR, '--work-tree', request.git.GIT_WORK_TREE);
   return { file: settings.sudoPath, args, env: { ...SUDO_ENV } };
@@ -147,8 +182,8 @@ function startCwdFor(identity: ExecutionIdentity, cwd: string): string {
  * The login shell a terminal runs as `identity`: exactly what spawnAsIdentity would start for
  * `program: 'shell'` (same identity decision, argv and clean environment), for a PTY (node-pty) to spawn.
  */
-export function shellCommandFor(identity: ExecutionIdentity, request: { cwd: string; term?: string; git?: GitEnvironment }, settings: SpawnSettings): { file: string; args: string[]; env: NodeJS.ProcessEnv; cwd: string } {
-  const { file, args, env } = commandFor(identity, { program: 'shell', cwd: request.cwd, ...(request.term !== undefined && { term: request.term }), ...(request.git && { git: request.git }) }, settings);
+export function shellCommandFor(identity: ExecutionIdentity, request: { cwd: string; worktreeId: string; term?: string; git?: GitEnvironment }, settings: SpawnSettings): { file: string; args: string[]; env: NodeJS.ProcessEnv; cwd: string } {
+  const { file, args, env } = commandFor(identity, { program: 'shell', cwd: request.cwd, worktreeId: request.worktreeId, terminal: true, ...(request.term !== undefined && { term: request.term }), ...(request.git && { git: request.git }) }, settings);
   return { file, args, env, cwd: startCwdFor(identity, request.cwd) };
 }
 

@@ -1,6 +1,7 @@
 // P3 worker: runs AS the daemon user (started by p3-spawn.mjs through runuser) and measures the
 // daemon's one spawn path, daemon/unix/spawn.js, exactly as the daemon calls it.
-// argv[2] = JSON { modes: [{ name, mode, identity, cwd }], runs, privPath, sudoPath }
+// argv[2] = JSON { modes: [{ name, mode, identity, cwd }], runs, privPath, sudoPath, agorHome }
+// (agorHome: simple mode's sandboxes live below it)
 // Prints one JSON object on stdout.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,9 +14,10 @@ const spec = JSON.parse(process.argv[2]);
 
 /** Resolves with ms from spawn requested to the first "ready" line on stdout; the process is left running. */
 function startAndTime(entry) {
-  const settings = { mode: entry.mode, sudoPath: spec.sudoPath, privPath: spec.privPath, stopGraceMs: 3000 };
+  const sandbox = { network: true, agorHome: spec.agorHome, hide: [], hideFiles: [] };
+  const settings = { mode: entry.mode, sudoPath: spec.sudoPath, privPath: spec.privPath, stopGraceMs: 3000, sandbox };
   const t0 = process.hrtime.bigint();
-  const proc = spawnAsIdentity(entry.identity, { program: 'shell', cwd: entry.cwd }, settings);
+  const proc = spawnAsIdentity(entry.identity, { program: 'shell', cwd: entry.cwd, worktreeId: 'p3-bench' }, settings);
   proc.child.stdin.write('echo ready\n');
   return new Promise((resolve, reject) => {
     let out = '';

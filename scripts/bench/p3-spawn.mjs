@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // P3: the cost of the one spawn path (daemon/unix/spawn.ts) per Unix mode.
 //   - time from "spawn requested" to the first output ("ready") of the spawned login shell, for
-//     simple (direct spawn), insulated (sudo -> agor-priv -> setpriv'd shell as the executor user
+//     simple (direct spawn), insulated (sudo -> agor-priv, replaced by setpriv -> env -> bwrap -> the sandboxed shell as the executor user
 //     with the worktree group) and strict (the same, as a person's own account);
 //   - each divided by the OS floors measured in the same run: plain `node -e 0` and
 //     `sudo -n -u <executor user> node -e 0` (spawn to exit);
-//   - the processes alive per running executor/shell and their RSS (what lingers: sudo + agor-priv).
+//   - the processes alive per running executor/shell and their RSS (what lingers: sudo, and bwrap
+//     outside and inside the sandbox; agor-priv hands over by exec and does not stay).
 // Run as root after `npm run build`: it installs Unix isolation with throwaway names inside a private
 // mount namespace (test/unix/fixture.ts), measures from a process running AS the daemon user, and
 // removes everything it made. Without root it measures simple mode and the node floor only.
@@ -65,7 +66,7 @@ if (blocker) {
   // Simple mode only, as whoever runs this.
   console.log(`(insulated/strict not measured: ${blocker})`);
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'agor-p3-'));
-  const spec = { runs, sudoPath: '/usr/bin/sudo', privPath: '/nonexistent', modes: [{ name: 'simple', mode: 'simple', identity: { kind: 'daemon' }, cwd }] };
+  const spec = { runs, sudoPath: '/usr/bin/sudo', privPath: '/nonexistent', agorHome: path.join(cwd, '.agor'), modes: [{ name: 'simple', mode: 'simple', identity: { kind: 'daemon' }, cwd }] };
   const r = spawnSync(process.execPath, [path.join(root, 'scripts/bench/p3-spawn-worker.mjs'), JSON.stringify(spec)], { encoding: 'utf8' });
   fs.rmSync(cwd, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(r.stderr);
@@ -104,10 +105,11 @@ try {
     runs,
     sudoPath: '/usr/bin/sudo',
     privPath: priv,
+    agorHome: `${fx.daemonHome}/p3-agor`,
     modes: [
       { name: 'simple', mode: 'simple', identity: { kind: 'daemon' }, cwd: wt },
       { name: 'insulated', mode: 'insulated', identity: { kind: 'insulated', user: fx.executorUser, group }, cwd: wt },
-      { name: 'strict', mode: 'strict', identity: { kind: 'strict', user: person }, cwd: wt },
+      { name: 'strict', mode: 'strict', identity: { kind: 'strict', user: person, group }, cwd: wt },
     ],
   };
   const r = fx.run([process.execPath, worker, JSON.stringify(spec)], { asUser: fx.daemonUser, timeoutMs: 600_000 });

@@ -1,6 +1,7 @@
 // Shared fixtures for the agent adapter suites: a real git worktree, the executor-like base
 // environment (allow-list only, temp HOME and TMPDIR), and an AgentIO that records everything
 // the adapter does through it. The adapters are driven directly, as the executor core will.
+import { isBaseEnvName } from '../../daemon/executor/env.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -124,7 +125,7 @@ export function checkToolEnvironment(
   const unexpected: string[] = [];
   const added: string[] = [];
   for (const name of [...env.keys()].sort()) {
-    if (allowed.has(name)) continue;
+    if (allowed.has(name) || isBaseEnvName(name)) continue;
     if (expected.added.some((a) => (typeof a === 'string' ? a === name : a.test(name)))) {
       added.push(name);
       continue;

@@ -8,7 +8,7 @@ import { startTestDaemon, waitFor, type SocketClient, type TestDaemon } from '..
 import { cleanupTempDirs, createWorktree, outcome, ownerActor, quickActor, registerRepo, type Actor } from '../helpers/worktree-fixture.js';
 import type { PublicWorktree } from '../../daemon/services/worktrees/worktrees.shared.js';
 import { terminalsOf } from '../../daemon/terminal/manager.js';
-import { alive } from '../helpers/proc.js';
+import { alive, processesWith } from '../helpers/proc.js';
 import { terminalWireEvent } from '../../daemon/services/terminals/terminals.shared.js';
 
 // eslint-disable-next-line no-control-regex
@@ -54,12 +54,20 @@ class Term {
     await waitFor(() => (match = this.text.slice(from).match(pattern)) !== null, ms, `${pattern} in the terminal output (got ${JSON.stringify(this.text.slice(-300))})`);
     return match!;
   }
+  /**
+   * The pid of the terminal's process as the daemon sees it (bwrap, the sandbox's outside: the shell's
+   * own $$ is a number in the sandbox's PID namespace), once the shell answers.
+   */
   async pid(): Promise<number> {
     const from = this.text.length;
     await this.type('echo PID-$$\r');
-    return Number((await this.waitText(/PID-(\d+)/, from))[1]);
+    await this.waitText(/PID-(\d+)/, from);
+    return terminalsOf(pidsOf!.app).all().find((t) => t.id === this.id)!.pid;
   }
 }
+
+/** The daemon whose terminals Term.pid() looks up. */
+let pidsOf: TestDaemon | undefined;
 
 async function open(sock: SocketClient, worktreeId: string, cols = 80, rows = 24): Promise<Term> {
   const { id } = await terminals(sock).create({ worktree_id: worktreeId, cols, rows });
@@ -78,6 +86,7 @@ describe('terminals', () => {
 
   before(async () => {
     d = await startTestDaemon({ execution: { worktree_rbac: true } });
+    pidsOf = d;
     const owner = await ownerActor(d);
     [alice, bob, eve, viewer] = await Promise.all([quickActor(d, 'member', 'alice'), quickActor(d, 'member', 'bob'), quickActor(d, 'member', 'eve'), quickActor(d, 'viewer')]);
     const repo = await registerRepo(owner);
@@ -126,6 +135,25 @@ describe('terminals', () => {
     }
   });
 
+  it("simple mode: a member with tier all cannot read the daemon's key, database or config, nor another worktree", async () => {
+    const { paths, databaseFile } = d.runtime;
+    assert.ok(fs.existsSync(paths.jwtKey) && fs.existsSync(databaseFile), 'the files exist on the host');
+    const t = await open(bob.socket, wtAll.id);
+    try {
+      const from = t.text.length;
+      const probe = [paths.jwtKey, databaseFile, paths.configPath, wtSession.path].map((p) => `test -e '${p}' && echo VIS""IBLE:${p}`).join('; ');
+      // The quotes keep the typed (echoed) line from matching what the shell prints.
+      await t.type(`${probe}; head -c 64 '${paths.jwtKey}' 2>&1 | head -1; echo "PROB""ED"\r`);
+      await t.waitText(/\nPROBED/, from);
+      const text = t.text.slice(from);
+      assert.doesNotMatch(text, /VISIBLE:/, text);
+      assert.match(text, /No such file or directory/);
+      assert.ok(!text.includes(fs.readFileSync(paths.jwtKey, 'utf8').slice(0, 16)), 'no byte of the key');
+    } finally {
+      await terminals(bob.socket).remove(t.id);
+    }
+  });
+
   it('resize takes effect (stty size)', async () => {
     const t = await open(alice.socket, wtAll.id, 80, 24);
     let from = t.text.length;
@@ -142,11 +170,13 @@ describe('terminals', () => {
     const t = await open(alice.socket, wtAll.id);
     const pid = await t.pid();
     const from = t.text.length;
-    await t.type('sleep 300 & echo BG-$!\r');
-    const bg = Number((await t.waitText(/BG-(\d+)/, from))[1]);
-    assert.ok(alive(pid) && alive(bg));
+    const marker = `30${process.pid}7`;
+    await t.type(`sleep ${marker} & setsid -f sleep ${marker}1; echo BG-$!\r`);
+    await t.waitText(/BG-(\d+)/, from);
+    assert.ok(alive(pid));
+    await waitFor(() => processesWith(`sleep ${marker}`).length === 2, 3000, 'both background jobs to run');
     await terminals(alice.socket).remove(t.id);
-    await waitFor(() => !alive(pid) && !alive(bg), 3000, 'the shell and its background job to be gone');
+    await waitFor(() => !alive(pid) && processesWith(`sleep ${marker}`).length === 0, 3000, 'the shell and its background jobs (setsid -f included) to be gone');
     await waitFor(() => t.exit !== undefined, 2000, 'the exit event');
     assert.equal(await outcome(t.type('echo again\r')), 'NotFound', 'a closed terminal no longer exists');
     const rows = (await d.app.get('db')('audit_events').whereIn('action', ['terminal.opened', 'terminal.closed']).where('target_id', t.id).select('action', 'actor', 'details')) as {

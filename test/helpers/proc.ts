@@ -40,3 +40,43 @@ export function groupsOf(pid: number): number[] {
     return [];
   }
 }
+
+/**
+ * The pid, as this process sees it, of the process that calls itself `nsPid` inside a sandbox (its
+ * own PID namespace: what it prints as its pid) and descends from `ancestor` (e.g. the sandbox's
+ * bwrap, or the daemon). From /proc/<pid>/status NSpid (outermost first, the innermost last).
+ */
+export function hostPidOf(nsPid: number, ancestor: number): number | undefined {
+  const parentOf = (pid: number): number | undefined => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      return undefined;
+    }
+  };
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const m = /^NSpid:\s+([\d\s]+)$/m.exec(fs.readFileSync(`/proc/${entry}/status`, 'utf8'));
+      const ids = m ? m[1]!.trim().split(/\s+/).map(Number) : [];
+      if (ids.length < 2 || ids.at(-1) !== nsPid) continue;
+      for (let p: number | undefined = Number(entry), hops = 0; p !== undefined && p > 1 && hops < 64; p = parentOf(p), hops += 1) {
+        if (p === ancestor) return Number(entry);
+      }
+    } catch {
+      /* gone */
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Real and effective ids and the supplementary groups of `pid` as the host sees them (inside a
+ * sandbox's user namespace a group it does not map shows as the overflow gid 65534).
+ */
+export function hostCredentials(pid: number): { uid: number; gid: number; groups: number[] } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const ids = (name: string) => (new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1] ?? '').trim().split(/\s+/).filter(Boolean).map(Number);
+  return { uid: ids('Uid')[0]!, gid: ids('Gid')[0]!, groups: ids('Groups').sort((a, b) => a - b) };
+}

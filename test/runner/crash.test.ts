@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { CLI, runCli } from '../helpers/cli.js';
 import { cleanupTempDirs, makeRepo, tempDir } from '../helpers/worktree-fixture.js';
 import { openDatabase } from '../../daemon/db/database.js';
-import { alive, childrenOf, nodeAgent, until } from './support.js';
+import { alive, childrenOf, hostPidOf, nodeAgent, until } from './support.js';
 import { cmdline } from '../helpers/proc.js';
 
 const EMAIL = 'crash@test.local';
@@ -84,10 +84,10 @@ describe('daemon killed with SIGKILL mid-task', () => {
     const running = await api('POST', '/tasks', { session_id: session.id, prompt: 'run' });
     const queued = await api('POST', '/tasks', { session_id: session.id, prompt: 'later' });
     const message = await until(async () => (await api('GET', `/messages?task_id=${running.id}`)).data[0], 'the agent pid');
-    const agentPid = Number(message.content.text.split(' ')[1]);
     const executors = childrenOf(first.child.pid!).filter((pid) => cmdline(pid).includes('agor-executor'));
-    assert.equal(executors.length, 1, 'one executor, a child of the daemon');
+    assert.equal(executors.length, 1, 'one executor (its sandbox), a child of the daemon');
     const executorPid = executors[0]!;
+    const agentPid = hostPidOf(Number(message.content.text.split(' ')[1]), executorPid);
     assert.ok(alive(agentPid) && alive(executorPid));
 
     first.child.kill('SIGKILL');
@@ -104,8 +104,8 @@ describe('daemon killed with SIGKILL mid-task', () => {
     // What was queued runs after the restart.
     await until(async () => (await api('GET', `/tasks/${queued.id}`)).status === 'running', 'the queued task to run');
     const again = await until(async () => (await api('GET', `/messages?task_id=${queued.id}`)).data[0], 'the second agent pid');
-    const agent2 = Number(again.content.text.split(' ')[1]);
-    const executor2 = childrenOf(second.child.pid!).find((pid) => cmdline(pid).includes('agor-executor'));
+    const executor2 = childrenOf(second.child.pid!).find((pid) => cmdline(pid).includes('agor-executor'))!;
+    const agent2 = hostPidOf(Number(again.content.text.split(' ')[1]), executor2);
     assert.ok(alive(agent2) && alive(executor2));
 
     // A clean shutdown (SIGTERM) stops running tasks too; they end failed / interrupted.

@@ -9,12 +9,12 @@ import path from 'node:path';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { cleanupTempDirs, createWorktree, findAll, newActor, ownerActor, registerRepo, type Actor } from '../helpers/worktree-fixture.js';
 import { dbFiles, valuesFoundIn } from '../helpers/secrets.js';
-import { BASE_ENV_NAMES } from '../../daemon/executor/env.js';
+import { isBaseEnvName } from '../../daemon/executor/env.js';
 import type { PublicSession } from '../../daemon/services/sessions/sessions.shared.js';
 import type { PublicTask } from '../../daemon/services/tasks/tasks.shared.js';
 import type { PublicMessage } from '../../daemon/services/messages/messages.shared.js';
 import type { PublicWorktree } from '../../daemon/services/worktrees/worktrees.shared.js';
-import { alive, allCmdlines, environNames, nodeAgent, until, withPrompt } from './support.js';
+import { alive, allCmdlines, environNames, hostPidOf, nodeAgent, until, withPrompt } from './support.js';
 
 const sha = (v: string) => crypto.createHash('sha256').update(v).digest('hex');
 
@@ -129,8 +129,9 @@ describe('runner: command agents', () => {
     const s = await session(alice, wtPrivate, 'sleeper');
     const t = await prompt(alice, s);
     const first = await until(async () => (await messagesOf(alice, t.id))[0], 'the agent pid');
-    const agentPid = Number((first.content as { text: string }).text.split(' ')[1]);
-    const executorPid = d.app.get('runner').executorPid(t.id);
+    // The executor's pid is its sandbox's outside (bwrap); the agent prints its pid inside the sandbox.
+    const executorPid = d.app.get('runner').executorPid(t.id)!;
+    const agentPid = hostPidOf(Number((first.content as { text: string }).text.split(' ')[1]), executorPid);
     assert.ok(alive(agentPid) && alive(executorPid), 'both running');
     const stopped = (await alice.rest.service('tasks').patch(t.id, { status: 'stopped' })) as PublicTask;
     assert.equal(stopped.status, 'stopped');
@@ -202,7 +203,7 @@ describe('runner: command agents', () => {
     assert.deepEqual([t.created_by, t.executed_as], [carol.id, alice.id]);
     const dump = await until(async () => (await messagesOf(alice, t.id)).length >= 2 && (await messagesOf(alice, t.id)), 'the env dump');
     const executorPid = d.app.get('runner').executorPid(t.id)!;
-    const agentPid = Number((dump[1]!.content as { text: string }).text.split(' ')[1]);
+    const agentPid = hostPidOf(Number((dump[1]!.content as { text: string }).text.split(' ')[1]), executorPid)!;
     assert.ok(alive(executorPid) && alive(agentPid));
 
     // While it runs: no command line anywhere carries a value; the executor's own environment holds
@@ -210,12 +211,13 @@ describe('runner: command agents', () => {
     const leaking = allCmdlines().filter((p) => values.some((v) => p.cmdline.includes(v)));
     assert.deepEqual(leaking, []);
     const executorEnv = environNames(executorPid);
-    assert.deepEqual(executorEnv.filter((n) => !(BASE_ENV_NAMES as readonly string[]).includes(n)), [], `executor env: ${executorEnv}`);
+    assert.deepEqual(executorEnv.filter((n) => !isBaseEnvName(n)), [], `executor env: ${executorEnv}`);
     const agentEnv = environNames(agentPid);
-    assert.deepEqual(agentEnv.filter((n) => !(BASE_ENV_NAMES as readonly string[]).includes(n)).sort(), ['MY_TOKEN']);
+    assert.deepEqual(agentEnv.filter((n) => !isBaseEnvName(n)).sort(), ['MY_TOKEN']);
+    assert.ok(agentEnv.includes('GIT_CONFIG_COUNT'), "the agent's git is pinned too");
 
     const hashes = JSON.parse((dump[0]!.content as { text: string }).text) as Record<string, string>;
-    assert.deepEqual(Object.keys(hashes).filter((n) => !(BASE_ENV_NAMES as readonly string[]).includes(n)), ['MY_TOKEN'], 'allow-list + listed credentials');
+    assert.deepEqual(Object.keys(hashes).filter((n) => !isBaseEnvName(n)), ['MY_TOKEN'], 'allow-list + listed credentials');
     assert.equal(hashes.MY_TOKEN, sha(mine), "the session creator's value, not the prompter's");
     assert.equal((await settled(alice, t.id)).status, 'completed');
 

@@ -1,7 +1,7 @@
 // Shared pieces of the runner suites: command agents as node one-liners, process checks via /proc.
 import fs from 'node:fs';
 import { allPids, cmdline } from '../../daemon/executor/proc.js';
-export { alive, childrenOf } from '../helpers/proc.js';
+export { alive, childrenOf, hostPidOf } from '../helpers/proc.js';
 
 /** argv of a command agent running `script` with this Node (no shell anywhere). */
 export const nodeAgent = (script: string) => ({ type: 'command', command: [process.execPath, '-e', script] });

@@ -7,6 +7,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { unixSuite, type UnixFixture } from './fixture.js';
 import { Rig, type Person } from './rig.js';
@@ -127,6 +128,11 @@ unixSuite('claude-code agent under unix isolation (real SDK and CLI, installed r
       );
       const { task, messages } = await rig.runAgent(alice, W.id, 'who are you?', 'codex');
       assert.equal(task.status, 'completed', `${task.reason}\n${JSON.stringify(messages.filter((m) => m.type === 'error'))}\n${rig.h.stderr.join('').slice(-2000)}`);
+      if (!fs.existsSync(path.join(W.path, 'who.txt'))) {
+        // What codex itself recorded (its session log in the sandbox's private HOME) says why.
+        const logs = spawnSync('/bin/sh', ['-c', `find ${fx.base} -path '*/.codex/*' -type f \\( -name '*.jsonl' -o -name '*.log' \\) -exec tail -c 4000 {} +`], { encoding: 'utf8' }).stdout;
+        assert.fail(`codex's command wrote nothing: ${JSON.stringify(messages).slice(-1500)}\n${logs.slice(-6000)}`);
+      }
       assert.equal(fs.readFileSync(path.join(W.path, 'who.txt'), 'utf8').trim(), fx.executorUser);
       assert.ok(messages.some((m) => m.type === 'text' && m.content.text === 'Done.'));
     });

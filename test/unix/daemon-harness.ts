@@ -39,7 +39,7 @@ async function spawnFor(request: { user_id: string; worktree_id: string; git_env
   // With git_env, the worktree's pinned git locations exactly as a terminal gets them (agor-priv --git-dir ...).
   const git = request.git_env ? await terminalGitEnvironment(db, request.worktree_id, runtime.dataDir) : undefined;
   if (request.git_env && !git) throw new Error(`no pinned git locations for worktree ${request.worktree_id} inside worktrees_root`);
-  return spawnAsIdentity(identity, { program: 'shell', cwd: worktree.path, ...(git && { git }) }, spawnSettingsOf(runtime.config));
+  return spawnAsIdentity(identity, { program: 'shell', cwd: worktree.path, worktreeId: request.worktree_id, ...(git && { git }) }, spawnSettingsOf(runtime));
 }
 
 async function handle(msg: Record<string, any>): Promise<void> {

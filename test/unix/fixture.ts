@@ -26,8 +26,8 @@ export const ROOT = packageRoot();
 /** Why the suite cannot run here, or null. With CI=true the suite fails on a reason instead of skipping. */
 export function unixSuiteBlocker(): string | null {
   if (process.getuid?.() !== 0) return 'the unix suite needs root (it creates users, groups and a sudoers rule)';
-  for (const tool of ['/usr/bin/sudo', '/usr/bin/setfacl', '/usr/bin/setpriv', '/usr/sbin/runuser', '/usr/bin/unshare', '/usr/bin/nsenter', '/usr/bin/git']) {
-    if (!fs.existsSync(tool)) return `${tool} is missing (apt-get install -y sudo acl util-linux git)`;
+  for (const tool of ['/usr/bin/sudo', '/usr/bin/setfacl', '/usr/bin/setpriv', '/usr/sbin/runuser', '/usr/bin/unshare', '/usr/bin/nsenter', '/usr/bin/git', '/usr/bin/bwrap']) {
+    if (!fs.existsSync(tool)) return `${tool} is missing (apt-get install -y sudo acl util-linux git bubblewrap)`;
   }
   if (!fs.existsSync(path.join(ROOT, 'dist/priv/agor-priv.mjs'))) return 'dist/priv/agor-priv.mjs is not built (npm run build)';
   if (!fs.existsSync(path.join(ROOT, 'scripts/install-unix-isolation.sh'))) return 'scripts/install-unix-isolation.sh is missing';

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { stringify } from 'yaml';
 import { DaemonHarness, isAlive, processTree, ROOT, unixSuite, type UnixFixture } from './fixture.js';
-import { cmdline } from '../helpers/proc.js';
+import { cmdline, hostCredentials, processesWith } from '../helpers/proc.js';
+import { until } from './rig.js';
 import { readGroups } from '../../daemon/unix/os-state.js';
 import { worktreeGroupName } from '../../daemon/unix/names.js';
 
@@ -125,7 +126,8 @@ function idOf(out: string): { uid: number; gid: number; groups: number[] } {
 }
 
 const ID = 'id -u; id -g; id -G\n';
-const DENIED = /Permission denied/;
+/** What a sandbox answers for what it does not show (or the OS refuses). */
+const HIDDEN = /No such file or directory|Permission denied/;
 
 function members(group: string): string[] {
   return [...(readGroups().get(group)?.members ?? [])].sort();
@@ -164,30 +166,24 @@ unixSuite('unix isolation, end to end (real sudo, agor-priv, accounts and modes)
       assert.deepEqual(idOf(r.stdout), { uid: fx.uid(fx.executorUser), gid: fx.gid(A.unix_group), groups: [fx.gid(A.unix_group)] });
     });
 
-    it("cannot read another worktree (others_fs_access none), the daemon's AGOR_HOME or its home", async () => {
+    it("cannot read another worktree, the daemon's AGOR_HOME or its home: its sandbox does not show them", async () => {
       const r = await rig.sh(
         alice,
         A.id,
-        [`cat ${B.path}/README.md`, `ls ${B.path}`, `cat ${rig.agorHome}/agor.db`, `cat ${rig.agorHome}/jwt.key`, `ls ${rig.agorHome}`, `ls ${fx.daemonHome}`, 'echo done'].join('\n') + '\n',
+        [`cat ${B.path}/README.md`, `ls ${B.path}`, `cat ${rig.agorHome}/agor.db`, `cat ${rig.agorHome}/jwt.key`, `ls ${rig.agorHome}`, `ls -A ${fx.daemonHome}`, `ls -A ${path.dirname(A.path)}`, 'echo done'].join('\n') + '\n',
       );
-      assert.match(r.stdout, /done/);
-      assert.doesNotMatch(r.stdout, /hello/);
-      const denials = r.stderr.split('\n').filter((l) => DENIED.test(l));
-      assert.equal(denials.length, 6, r.stderr);
+      assert.equal(r.stdout, `${path.basename(A.path)}\ndone\n`, 'nothing read, nothing listed but the way to its own worktree');
+      assert.equal(r.stderr.split('\n').filter((l) => HIDDEN.test(l)).length, 5, r.stderr);
     });
 
-    it('others_fs_access read lets others read but not write; write lets them write', async () => {
-      await bob.api.call('PATCH', `worktrees/${B.id}`, { others_fs_access: 'read' });
-      let r = await rig.sh(alice, A.id, `cat ${B.path}/README.md && echo x > ${B.path}/from-a.txt; echo rc=$?\n`);
-      assert.match(r.stdout, /hello/);
-      assert.match(r.stdout, /rc=1/);
-      assert.ok(!fs.existsSync(`${B.path}/from-a.txt`));
+    it("others_fs_access sets the modes on disk (for the box's other users); another worktree's sandbox never shows it", async () => {
       await bob.api.call('PATCH', `worktrees/${B.id}`, { others_fs_access: 'write' });
-      r = await rig.sh(alice, A.id, `echo x > ${B.path}/from-a.txt; echo rc=$?\n`);
-      assert.match(r.stdout, /rc=0/, r.stderr);
+      assert.equal(fs.statSync(B.path).mode & 0o007, 0o007);
+      const r = await rig.sh(alice, A.id, `test -e ${B.path} || echo invisible; echo x > ${B.path}/from-a.txt; echo rc=$?\n`);
+      assert.match(r.stdout, /invisible\nrc=1/);
+      assert.ok(!fs.existsSync(`${B.path}/from-a.txt`));
       await bob.api.call('PATCH', `worktrees/${B.id}`, { others_fs_access: 'none' });
-      r = await rig.sh(alice, A.id, `cat ${B.path}/README.md; echo rc=$?\n`);
-      assert.match(r.stdout, /rc=1/);
+      assert.equal(fs.statSync(B.path).mode & 0o007, 0);
     });
 
     it('git status, add and commit work inside its own worktree', async () => {
@@ -211,14 +207,59 @@ unixSuite('unix isolation, end to end (real sudo, agor-priv, accounts and modes)
       await waitGone(tree);
     });
 
-    it('stop(): SIGKILL after the grace period when the process ignores SIGTERM', async () => {
-      const started = await rig.h.request('start', { user_id: alice.id, worktree_id: A.id, input: "trap '' TERM\necho ready\nexec sleep 600\n" });
+    it('stop(): a process ignoring SIGTERM is ended by it all the same (its sandbox dies), with what it started', async () => {
+      const marker = `61${process.pid}`;
+      const started = await rig.h.request('start', { user_id: alice.id, worktree_id: A.id, input: `trap '' TERM\nsetsid -f sleep ${marker}\necho ready\nexec sleep 600\n` });
       assert.ok(started.ok, started.error);
       const tree = processTree(started.pid as number);
-      const stopped = await rig.h.request('stop', { handle: startedHandle(started), grace_ms: 1000 });
+      await until(async () => (processesWith(`sleep ${marker}`).length === 1) || undefined, 'the setsid -f job');
+      const stopped = await rig.h.request('stop', { handle: startedHandle(started), grace_ms: 5000 });
       assert.ok(stopped.ok, stopped.error);
-      assert.ok((stopped.ms as number) >= 900, `stopped after ${stopped.ms} ms`);
+      assert.ok((stopped.ms as number) < 3000, `stopped after ${stopped.ms} ms, not after the grace period`);
       await waitGone(tree);
+      await until(async () => (processesWith(`sleep ${marker}`).length === 0) || undefined, 'the setsid -f job to be gone');
+    });
+
+    it('break 4: each worktree has its own HOME; what A writes to ~/.gitconfig or ~/.profile is never run in B', async () => {
+      const marker = `${fx.base}/home-payload-ran`;
+      const plant = [
+        'set -e',
+        `git config --global core.fsmonitor 'touch ${A.path}/fsmonitor-ran; false'`,
+        `git config --global alias.planted '!touch ${marker}'`,
+        `echo 'echo PROFILE-PAYLOAD-FROM-A' >> ~/.profile`,
+        'echo home=$HOME',
+      ].join('\n') + '\n';
+      const a = await rig.sh(alice, A.id, plant, { gitEnv: true });
+      assert.equal(a.code, 0, a.stderr);
+      const again = await rig.sh(alice, A.id, 'git config --global --get alias.planted\n', { gitEnv: true });
+      assert.match(again.stdout, /PROFILE-PAYLOAD-FROM-A/, "A's own next login shell reads its ~/.profile (kept between runs)");
+      assert.match(again.stdout, /touch/, "and its ~/.gitconfig");
+      const b = await rig.sh(bob, B.id, 'git config --global --get alias.planted; echo rc=$?; ls -A ~; git status --porcelain >/dev/null; echo home=$HOME\n', { gitEnv: true });
+      assert.doesNotMatch(b.stdout, /PROFILE-PAYLOAD-FROM-A|touch/, b.stdout);
+      assert.match(b.stdout, /rc=1/);
+      assert.equal(/home=(.*)/.exec(b.stdout)?.[1], /home=(.*)/.exec(a.stdout)?.[1], 'the same HOME path, a different directory behind it');
+      assert.ok(!fs.existsSync(marker) && !fs.existsSync(`${B.path}/fsmonitor-ran`));
+    });
+
+    it('break 8: one uid, yet A cannot see or signal B\'s processes nor read its /tmp; setsid -f does not outlive the shell', async () => {
+      const marker = `62${process.pid}`;
+      const started = await rig.h.request('start', { user_id: bob.id, worktree_id: B.id, input: `umask 077; echo bob-secret > /tmp/secret; sleep ${marker} & echo ready\nexec sleep 600\n` });
+      assert.ok(started.ok, started.error);
+      await until(async () => (processesWith(`sleep ${marker}`).length === 1) || undefined, "B's job");
+      const victim = processesWith(`sleep ${marker}`)[0]!;
+      assert.equal(fs.statSync(`/proc/${victim}`).uid, fx.uid(fx.executorUser), 'the same uid as A will have');
+      const r = await rig.sh(alice, A.id, [`kill -9 ${victim}; echo kill=$?`, `pgrep -f ${marker}; echo pgrep=$?`, 'cat /tmp/secret; echo cat=$?', 'ls /proc | grep -c "^[0-9]"'].join('\n') + '\n');
+      assert.match(r.stdout, /kill=1/);
+      assert.match(r.stdout, /pgrep=1/);
+      assert.match(r.stdout, /cat=1/);
+      assert.doesNotMatch(r.stdout, /bob-secret/);
+      assert.ok(isAlive(victim), "B's process survived");
+      await rig.h.request('stop', { handle: startedHandle(started), grace_ms: 1000 });
+      // setsid -f: a keeper in a session of its own, left behind by a shell that exits at once.
+      const keeper = `63${process.pid}`;
+      const k = await rig.sh(alice, A.id, `setsid -f sleep ${keeper}\nexit 0\n`);
+      assert.equal(k.code, 0, k.stderr);
+      await until(async () => (processesWith(`sleep ${keeper}`).length === 0) || undefined, 'the setsid -f keeper to be gone with its sandbox');
     });
 
     it('deleting a worktree removes its directory, its group and its entry on the repository', async () => {
@@ -245,7 +286,7 @@ unixSuite('unix isolation, end to end (real sudo, agor-priv, accounts and modes)
       const started = await rig.h.request('start', { user_id: alice.id, worktree_id: A.id, input: 'echo ready\n' });
       assert.ok(started.ok, started.error);
       const tree = processTree(rig.h.pid).filter((p) => p !== rig.h.pid);
-      assert.ok(tree.length >= 3, `sudo, agor-priv and the shell run below the daemon (${tree.join(',')})`);
+      assert.ok(tree.length >= 3, `sudo, bwrap and the shell run below the daemon (${tree.join(',')})`);
       process.kill(rig.h.pid, 'SIGKILL');
       await waitGone(tree);
     });
@@ -282,13 +323,59 @@ unixSuite('unix isolation, end to end (real sudo, agor-priv, accounts and modes)
       assert.deepEqual(members(Bw.unix_group), [bob.unix!]);
     });
 
-    it("a process runs as its creator's own account, with the creator's groups", async () => {
-      const r = await rig.sh(bob, S.id, ID);
-      assert.equal(r.code, 0, r.stderr);
-      const id = idOf(r.stdout);
+    it("a process runs as its creator's own account, with its primary group and the worktree's group only", async () => {
+      const id = await hostIdsOf(rig, bob, S.id);
       assert.equal(id.uid, fx.uid(bob.unix!));
-      assert.ok(id.groups.includes(fx.gid(S.unix_group)));
-      assert.ok(!id.groups.includes(fx.gid(P.unix_group)));
+      assert.equal(id.gid, fx.gid(bob.unix!));
+      assert.deepEqual(id.groups, [fx.gid(S.unix_group)], 'its only supplementary group: not agor_users, not his own worktree Bw');
+    });
+
+    it("break 5 (OS side): a running shell in one worktree never carries another worktree's group", async () => {
+      // Alice may run sessions in Bw too (bob shares it), so her account is in both groups...
+      await bob.api.call('PATCH', `worktrees/${Bw.id}`, { others_can: 'session' });
+      try {
+        assert.ok(members(Bw.unix_group).includes(alice.unix!));
+        fs.writeFileSync(`${fx.base}/probe-bw-gid`, 'readable by the Bw group only\n');
+        fs.chownSync(`${fx.base}/probe-bw-gid`, 0, fx.gid(Bw.unix_group));
+        fs.chmodSync(`${fx.base}/probe-bw-gid`, 0o040);
+        // ...but her shell in P carries P's group only: it cannot use Bw's gid, even before any revocation.
+        const { groups } = await hostIdsOf(rig, alice, P.id);
+        assert.deepEqual(groups, [fx.gid(P.unix_group)], 'the only supplementary group');
+        assert.ok(!groups.includes(fx.gid(Bw.unix_group)), `groups ${groups}`);
+        // The file itself is hidden in the sandbox anyway; the gid is what a bind or a leak would need.
+        const r = await rig.sh(alice, P.id, `cat ${fx.base}/probe-bw-gid; echo rc=$?\n`);
+        assert.match(r.stdout, /rc=1/);
+        assert.doesNotMatch(r.stdout, /readable by the Bw group only/);
+      } finally {
+        await bob.api.call('PATCH', `worktrees/${Bw.id}`, { others_can: 'none' });
+        fs.rmSync(`${fx.base}/probe-bw-gid`, { force: true });
+      }
+    });
+
+    it('break 2: a nested repository planted in a shared worktree never runs its filter as the next identity running git', async () => {
+      const ran = `${S.path}/filter-ran`;
+      const plant = [
+        'set -e',
+        'unset GIT_DIR GIT_COMMON_DIR GIT_WORK_TREE',
+        'rm -rf nested && git init -q nested && cd nested',
+        `git config filter.evil.clean 'touch ${ran}-as-$(id -un); cat'`,
+        `git config filter.evil.smudge cat`,
+        "echo '* filter=evil' > .gitattributes",
+        'echo one > f && git add . && git -c user.name=a -c user.email=a@x.invalid commit -qm nested',
+        'echo two > f',
+        'chmod -R g+rwX .',
+      ].join('\n') + '\n';
+      const planted = await rig.sh(alice, S.id, plant);
+      assert.equal(planted.code, 0, planted.stderr);
+      // The gitlink in the shared worktree's index: git now treats nested/ as a submodule.
+      const added = await rig.sh(alice, S.id, 'git add nested 2>&1; git ls-files -s nested\n', { gitEnv: true });
+      assert.match(added.stdout, /^160000 /m, added.stdout + added.stderr);
+      for (const f of fs.readdirSync(S.path).filter((n) => n.startsWith('filter-ran'))) fs.rmSync(`${S.path}/${f}`);
+      const r = await rig.sh(bob, S.id, 'git status; git diff --stat; echo rc=$?\n', { gitEnv: true });
+      assert.match(r.stdout, /rc=0/, r.stderr);
+      assert.deepEqual(fs.readdirSync(S.path).filter((n) => n.startsWith('filter-ran')), [], "bob's git never ran alice's filter");
+      const cleanup = await rig.sh(alice, S.id, 'git rm -q --cached nested; rm -rf nested\n', { gitEnv: true });
+      assert.equal(cleanup.code, 0, cleanup.stderr);
     });
 
     it("files made by one identity are usable by another legitimate identity's next session", async () => {
@@ -336,8 +423,8 @@ unixSuite('unix isolation, end to end (real sudo, agor-priv, accounts and modes)
     it("cannot read a private worktree, another person's home or the daemon's AGOR_HOME", async () => {
       const aliceHome = `/home/${alice.unix}`;
       const r = await rig.sh(bob, S.id, [`cat ${P.path}/README.md`, `ls ${aliceHome}`, `cat ${rig.agorHome}/agor.db`, `cat ${rig.agorHome}/jwt.key`, 'echo done'].join('\n') + '\n');
-      assert.match(r.stdout, /done/);
-      assert.equal(r.stderr.split('\n').filter((l) => DENIED.test(l)).length, 4, r.stderr);
+      assert.equal(r.stdout, 'done\n');
+      assert.equal(r.stderr.split('\n').filter((l) => HIDDEN.test(l)).length, 4, r.stderr);
     });
 
     it('a creator without a Unix account is refused and nothing runs', async () => {
@@ -474,6 +561,22 @@ unixSuite('unix isolation, end to end (real sudo, agor-priv, accounts and modes)
     });
   });
 });
+
+/**
+ * The credentials of a process `who` runs in `worktreeId`, as the host sees them (inside the sandbox
+ * an unmapped group shows as 65534): a started shell's job, found by its command line.
+ */
+async function hostIdsOf(rig: ModeRig, who: Person, worktreeId: string): Promise<{ uid: number; gid: number; groups: number[] }> {
+  const marker = `64${process.pid}${Math.floor(Math.random() * 1e6)}`;
+  const started = await rig.h.request('start', { user_id: who.id, worktree_id: worktreeId, input: `echo ready\nexec sleep ${marker}\n` });
+  assert.ok(started.ok, started.error);
+  try {
+    const pid = await until(async () => processesWith(`sleep ${marker}`)[0], 'the probe');
+    return hostCredentials(pid);
+  } finally {
+    await rig.h.request('stop', { handle: startedHandle(started), grace_ms: 1000 });
+  }
+}
 
 function startedHandle(reply: { id?: number }): number {
   return reply.id as number;

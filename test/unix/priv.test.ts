@@ -234,8 +234,10 @@ function assertCleanEnv(env: Map<string, string>, who: Passwd, term: string | un
   assert.equal(env.get('LANG'), 'C.UTF-8');
   assert.equal(env.get('TERM'), term);
   assert.ok(env.get('PATH')!.startsWith('/usr/local/bin:/usr/bin:/bin'), env.get('PATH'));
-  const allowed = new Set(['HOME', 'USER', 'LOGNAME', 'SHELL', 'PATH', 'LANG', 'TERM', 'PWD', 'OLDPWD', 'SHLVL', '_']);
-  const extra = [...env.keys()].filter((k) => !allowed.has(k));
+  assert.equal(env.get('TMPDIR'), '/tmp');
+  assert.equal(env.get('GIT_CONFIG_KEY_0'), 'submodule.recurse', 'git is pinned');
+  const allowed = new Set(['HOME', 'USER', 'LOGNAME', 'SHELL', 'PATH', 'LANG', 'TERM', 'TMPDIR', 'PWD', 'OLDPWD', 'SHLVL', '_']);
+  const extra = [...env.keys()].filter((k) => !allowed.has(k) && !/^GIT_CONFIG_(COUNT|KEY_\d+|VALUE_\d+)$/.test(k));
   assert.deepEqual(extra, [], `unexpected variables in the child's environment: ${extra.join(', ')}`);
 }
 
@@ -345,10 +347,11 @@ if (prerequisite !== null) {
         assert.equal(st.gid, 0, `${p} group`);
         assert.equal(st.mode & 0o7777, m, `${p} mode`);
       }
-      // The launcher names an absolute node, never env.
+      // The launcher is bash without startup files, naming an absolute node, never env.
       const launcher = fs.readFileSync(host(PRIV), 'utf8');
-      assert.match(launcher, /^#!\/\S+\n/);
-      assert.doesNotMatch(launcher.split('\n')[0]!, /env/);
+      assert.match(launcher, /^#!\/bin\/bash -p\n/);
+      assert.doesNotMatch(launcher, /env node|\/env /);
+      assert.match(launcher, /\nplan=\$\(AGOR_PRIV_HANDOVER=1 '\/[^' ]+' '\/usr\/local\/libexec\/agor\/agor-priv\.mjs' "\$@"\)\n/, 'exec hands over through the plan');
 
       const d = passwd(DAEMON)!;
       const x = passwd(EXECUTOR)!;
@@ -486,7 +489,8 @@ if (prerequisite !== null) {
       if (guard(t)) return;
       const wt = `${WT_ROOT}/repo/wt1`;
       privOk(['prepare-worktree', '--path', wt, '--group', G1, '--others', 'none']);
-      const r = priv(['exec', '--mode', 'insulated', '--group', G1, '--cwd', `${wt}/src`, '--program', 'shell', '--term', 'xterm-256color'], `${IDENTITY_SCRIPT}echo shared > ../shared.txt\nexit 7\n`);
+      // The sandbox binds --cwd read-write (the worktree; with git locations, the work tree).
+      const r = priv(['exec', '--mode', 'insulated', '--group', G1, '--cwd', wt, '--program', 'shell', '--term', 'xterm-256color'], `${IDENTITY_SCRIPT}echo shared > shared.txt\nexit 7\n`);
       assert.equal(r.status, 7, r.stderr);
       const who = parseIdentity(r.stdout);
       const x = passwd(EXECUTOR)!;
@@ -494,7 +498,7 @@ if (prerequisite !== null) {
       assert.equal(who.uid, x.uid);
       assert.equal(who.gid, g1);
       assert.deepEqual(who.groups, [g1]);
-      assert.equal(who.cwd, `${wt}/src`);
+      assert.equal(who.cwd, wt);
       assertCleanEnv(who.env, x, 'xterm-256color');
       assert.equal(who.env.get(SENTINEL), undefined);
       // A file made by the executor stays group-writable for the next identity.
@@ -504,26 +508,27 @@ if (prerequisite !== null) {
       assert.match(acl(`${wt}/shared.txt`), /^mask::rw-/m);
     });
 
-    it('exec strict: the person with its own groups; the OS keeps a non-member out', (t) => {
+    it("exec strict: the person with its primary group and the worktree's group only; a non-member is refused", (t) => {
       if (guard(t)) return;
       const wt = `${WT_ROOT}/repo/wt1`;
-      const r = priv(['exec', '--mode', 'strict', '--user', ALICE, '--cwd', wt, '--program', 'shell'], `${IDENTITY_SCRIPT}echo alice >> shared.txt && cat shared.txt\n`);
+      const r = priv(['exec', '--mode', 'strict', '--user', ALICE, '--group', G1, '--cwd', wt, '--program', 'shell'], `${IDENTITY_SCRIPT}echo alice >> shared.txt && cat shared.txt\n`);
       assert.equal(r.status, 0, r.stderr);
       const who = parseIdentity(r.stdout.replace(/shared\nalice\n$/, ''));
       const a = passwd(ALICE)!;
       assert.equal(who.uid, a.uid);
       assert.equal(who.gid, a.gid);
-      const expected = ok('/usr/bin/id', ['-G', ALICE]).trim().split(/\s+/).map(Number).sort((x, y) => x - y);
-      assert.deepEqual(who.groups, expected);
-      assert.ok(who.groups.includes(group(G1)!.gid) && who.groups.includes(group(USERS_GROUP)!.gid));
+      // Two groups, not every group of the account (not agor_users): its own and the worktree's, which
+      // the sandbox's user namespace does not map (shown as 65534) yet still lets it append below.
+      assert.deepEqual(who.groups, [a.gid, 65534].sort((x, y) => x - y), 'its primary group and one unmapped group only');
+      assert.ok(ok('/usr/bin/id', ['-G', ALICE]).trim().split(/\s+/).map(Number).includes(group(USERS_GROUP)!.gid), 'though the account is in agor_users');
       assert.equal(who.cwd, wt);
       assertCleanEnv(who.env, a, undefined);
       assert.match(r.stdout, /shared\nalice\n$/, 'alice appends to the file the executor created');
 
-      // Bob is not in the group and others have no access: env cannot enter the directory (125).
-      const b = priv(['exec', '--mode', 'strict', '--user', BOB, '--cwd', wt, '--program', 'shell'], 'id -u\n');
-      assert.equal(b.status, 125, `${b.stdout}${b.stderr}`);
-      assert.match(b.stderr, /cannot change directory/);
+      // Bob is not in the group: refused before anything runs.
+      const b = priv(['exec', '--mode', 'strict', '--user', BOB, '--group', G1, '--cwd', wt, '--program', 'shell'], 'id -u\n');
+      assert.equal(b.status, 65, `${b.stdout}${b.stderr}`);
+      assert.match(b.stderr, /^agor-priv: refused: .* is not a member of /);
       assert.doesNotMatch(b.stdout, /[0-9]/);
     });
 
@@ -548,7 +553,7 @@ if (prerequisite !== null) {
         assert.equal(who.gid, group(G1)!.gid);
         assert.deepEqual(who.groups, [group(G1)!.gid]);
         assert.equal(who.cwd, wt);
-        assert.deepEqual(Object.keys(who.env).sort(), ['HOME', 'LANG', 'LOGNAME', 'PATH', 'SHELL', 'USER']);
+        assert.deepEqual(Object.keys(who.env).filter((k) => !k.startsWith('GIT_CONFIG_')).sort(), ['HOME', 'LANG', 'LOGNAME', 'PATH', 'SHELL', 'TMPDIR', 'USER']);
         assert.equal(who.env.PATH, '/usr/local/bin:/usr/bin:/bin');
         assert.equal(last, 'stdin closed', 'the executor sees EOF when the daemon closes its stdin');
         fs.rmSync(host(`${LIBEXEC}/executor`), { recursive: true });
@@ -565,7 +570,7 @@ if (prerequisite !== null) {
       if (guard(t)) return;
       const wt = `${WT_ROOT}/repo/wt1`;
       for (const [signal, expected] of [
-        ['TERM', 128 + 15],
+        ['TERM', -1],
         ['KILL', null],
       ] as const) {
         const marker = `30${ID.replace(/[a-f]/g, '1')}${signal === 'TERM' ? 1 : 2}`;
@@ -574,10 +579,11 @@ if (prerequisite !== null) {
         await waitFor(() => p.stdout().includes('ready') && processesWith(`sleep ${marker}`).length === 1, 'the child to start');
         const sleeper = processesWith(`sleep ${marker}`)[0]!;
         assert.equal(fs.statSync(`/proc/${sleeper}`).uid, passwd(EXECUTOR)!.uid);
-        // The daemon user signals sudo (its real uid is the daemon's); sudo relays to agor-priv.
+        // The daemon user signals sudo (its real uid is the daemon's); sudo relays to bwrap (agor-priv
+        // handed over by exec), whose death ends the sandbox; sudo then dies of the same signal.
         ok('/usr/sbin/runuser', ['-u', DAEMON, '--', '/bin/kill', `-${signal}`, String(p.child.pid)]);
         const code = await p.exit;
-        if (expected !== null) assert.equal(code, expected, p.stderr());
+        if (expected !== null) assert.ok(code === expected || code === 128 + 15, `exit ${code}: ${p.stderr()}`);
         await waitFor(() => processesWith(`sleep ${marker}`).length === 0, `the child to end after SIG${signal} (pid ${sleeper})`, 5000);
         await waitFor(() => processesWith(`exec --mode insulated --group ${G1}`).every((pid) => procStat(pid) === null), 'agor-priv to exit', 5000);
         p.child.stdin!.destroy();
@@ -600,7 +606,7 @@ if (prerequisite !== null) {
       await waitFor(() => p.stdout().includes('ready') && !gone(1) && !gone(2), 'the shell and its background job');
       assert.equal(fs.statSync(`/proc/${processesWith(`sleep ${mark(1)}`)[0]}`).uid, passwd(EXECUTOR)!.uid);
       ok('/usr/sbin/runuser', ['-u', DAEMON, '--', '/bin/kill', '-TERM', String(p.child.pid)]);
-      assert.equal(await p.exit, 128 + 15, p.stderr());
+      assert.ok([-1, 128 + 15].includes((await p.exit)!), p.stderr());
       assert.ok(gone(1) && gone(2), 'nothing is left once sudo has exited');
       p.child.stdin!.destroy();
 
@@ -611,7 +617,7 @@ if (prerequisite !== null) {
       const r = priv(['exec', ...shell], `sleep ${mark(3)} &\nsh -c 'trap "" TERM; sleep ${mark(4)}' &\n/usr/bin/setsid sleep ${mark(5)} &\nsleep 0.7\nexit 4\n`);
       assert.equal(r.status, 4, r.stderr);
       assert.deepEqual([gone(3), gone(4), gone(5)], [true, true, true], 'no background process outlives the exec');
-      t.diagnostic(`exit with three background processes left behind: ${Date.now() - started} ms until sudo returned (SIGTERM, then SIGKILL after ${3000} ms for the one ignoring it)`);
+      t.diagnostic(`exit with three background processes left behind: ${Date.now() - started} ms until sudo returned (the sandbox's PID namespace ends them all at once)`);
       // A shell without background processes returns at once.
       const quick = Date.now();
       assert.equal(priv(['exec', ...shell], 'exit 0\n').status, 0);
@@ -632,10 +638,10 @@ if (prerequisite !== null) {
       term.onData((chunk) => (out += chunk));
       const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
       try {
-        term.write(`echo "flags=$-"; tty; sleep ${mark}1 & sleep ${mark}2 & echo "jobs=$(jobs -p | wc -l)"; echo started\r`);
+        term.write(`echo "flags=$-"; [ -t 0 ] && echo stdin-is-a-tty; sleep ${mark}1 & sleep ${mark}2 & echo "jobs=$(jobs -p | wc -l)"; echo started\r`);
         await waitFor(() => /\nstarted/.test(out) && processesWith(`sleep ${mark}1`).length === 1 && processesWith(`sleep ${mark}2`).length === 1, 'the interactive shell and its jobs', 15_000);
         assert.match(out, /flags=[a-zA-Z]*m/, 'job control (monitor mode) is on');
-        assert.match(out, /\/dev\/pts\/\d+/, 'the shell has the PTY as its terminal');
+        assert.match(out, /stdin-is-a-tty/, 'the shell has the PTY as its terminal');
         assert.match(out, /jobs=2/);
         // A job in a process group of its own, in the terminal's session.
         const job = processesWith(`sleep ${mark}1`)[0]!;
@@ -681,7 +687,6 @@ if (prerequisite !== null) {
       const cases: Array<[string, string[], 64 | 65]> = [
         ['--git-dir alone', [...shell(), '--git-dir', admin], 65],
         ['--git-dir and --git-common-dir without --work-tree', [...shell(), '--git-dir', admin, '--git-common-dir', common], 65],
-        ['git locations for the executor', ['exec', '--mode', 'insulated', '--group', G1, '--cwd', gwt, '--program', 'executor', ...pinned()], 65],
         ['--git-dir /etc', [...shell(), ...pinned('/etc')], 65],
         ['--git-common-dir /etc', [...shell(), ...pinned(admin, '/etc')], 65],
         ['--work-tree /etc', [...shell(), ...pinned(admin, common, '/etc')], 65],
@@ -742,7 +747,7 @@ if (prerequisite !== null) {
       const before = snapshot(watched);
 
       const ex = (...rest: string[]) => ['exec', ...rest];
-      const strict = (user: string, cwd = wt) => ex('--mode', 'strict', '--user', user, '--cwd', cwd, '--program', 'shell');
+      const strict = (user: string, cwd = wt) => ex('--mode', 'strict', '--user', user, '--group', G1, '--cwd', cwd, '--program', 'shell');
       const insulated = (g: string, cwd = wt) => ex('--mode', 'insulated', '--group', g, '--cwd', cwd, '--program', 'shell');
       const prep = (p: string, g = G1, others = 'none') => ['prepare-worktree', '--path', p, '--group', g, '--others', others];
       const cases: Array<[string, string[], 64 | 65]> = [
@@ -833,7 +838,9 @@ if (prerequisite !== null) {
         ['strict as a member of group 0', strict(ROOTGROUP_USER), 65],
         ['strict as an account sharing a uid', strict(SHARED_UID_USER), 65],
         ['strict as a missing account', strict(`${PREFIX}nobody`), 65],
-        ['strict with --group', [...strict(ALICE), '--group', G1], 65],
+        ['strict without --group', ex('--mode', 'strict', '--user', ALICE, '--cwd', wt, '--program', 'shell'), 65],
+        ['strict in a worktree group it is not a member of', ex('--mode', 'strict', '--user', BOB, '--group', G1, '--cwd', wt, '--program', 'shell'), 65],
+        ['exec --network maybe', [...insulated(G1), '--network', 'maybe'], 65],
         ['insulated with --user', [...insulated(G1), '--user', ALICE], 65],
         ['insulated without --group', ex('--mode', 'insulated', '--cwd', wt, '--program', 'shell'), 65],
         ['insulated with agor_users', insulated('agor_users'), 65],

@@ -10,7 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { isAlive, processTree, unixSuite, type UnixFixture } from './fixture.js';
 import { Rig, until, type Person } from './rig.js';
 import { processesOf } from '../helpers/proc.js';
-import { BASE_ENV_NAMES } from '../../daemon/executor/env.js';
+import { isBaseEnvName } from '../../daemon/executor/env.js';
+import { hostPidOf } from '../helpers/proc.js';
 
 const sha = (v: string) => crypto.createHash('sha256').update(v).digest('hex');
 
@@ -93,7 +94,7 @@ unixSuite('runner under unix isolation (real sudo, agor-priv, accounts)', (fx) =
       assert.equal(r.cwd, W.path);
       assert.equal(fs.readFileSync(path.join(W.path, 'who.txt'), 'utf8').trim(), fx.executorUser);
       // Beyond the allow-list: the worktree's pinned git locations (run_task) and the credential.
-      assert.deepEqual(Object.keys(r.env).filter((n) => !(BASE_ENV_NAMES as readonly string[]).includes(n)).sort(), ['GIT_COMMON_DIR', 'GIT_DIR', 'GIT_WORK_TREE', 'MY_TOKEN']);
+      assert.deepEqual(Object.keys(r.env).filter((n) => !isBaseEnvName(n)).sort(), ['GIT_COMMON_DIR', 'GIT_DIR', 'GIT_WORK_TREE', 'MY_TOKEN']);
       assert.equal(r.env.GIT_WORK_TREE, sha(W.path));
       assert.equal(r.env.MY_TOKEN, sha(value));
       assert.ok(!JSON.stringify(messages).includes(value));
@@ -103,7 +104,8 @@ unixSuite('runner under unix isolation (real sudo, agor-priv, accounts)', (fx) =
       const session = await alice.call('POST', 'sessions', { worktree_id: W.id, agent: 'sleeper' });
       const task = await alice.call('POST', 'tasks', { session_id: session.id, prompt: 'sleep' });
       const first = await until(async () => (await alice.call('GET', `messages?task_id=${task.id}`)).data[0], 'the agent pid');
-      const agentPid = Number(first.content.text);
+      // It prints its pid inside its sandbox; this is the same process as the host sees it.
+      const agentPid = hostPidOf(Number(first.content.text), rig.h.pid)!;
       const tree = processTree(rig.h.pid).filter((p) => p !== rig.h.pid);
       assert.ok(tree.includes(agentPid), `the agent runs below the daemon (${tree.join(',')})`);
       const stopped = await alice.call('PATCH', `tasks/${task.id}`, { status: 'stopped' });
@@ -124,11 +126,12 @@ unixSuite('runner under unix isolation (real sudo, agor-priv, accounts)', (fx) =
         const texts = (await alice.call('GET', `messages?task_id=${task.id}`)).data.map((m: any) => Number(m.content.text));
         return texts.length === 2 ? texts : undefined;
       }, 'the background pids');
-      assert.ok(pids.every(isAlive));
+      const hostPids = pids.map((p: number) => hostPidOf(p, rig.h.pid)!);
+      assert.ok(hostPids.every(isAlive));
       const stopped = await alice.call('PATCH', `tasks/${task.id}`, { status: 'stopped' });
       assert.equal(stopped.status, 'stopped');
       await until(async () => (processesOf(uid).length === 0 ? true : undefined), `every process of ${fx.executorUser} to end (${processesOf(uid).join(',')})`, 15_000);
-      assert.ok(!pids.some(isAlive));
+      assert.ok(!hostPids.some(isAlive));
     });
   });
 
@@ -174,8 +177,8 @@ unixSuite('runner under unix isolation (real sudo, agor-priv, accounts)', (fx) =
       assert.equal(task.status, 'completed', task.reason);
       const pid = Number(messages.find((m) => m.type === 'text')!.content.text);
       assert.ok(pid > 0);
+      // (Its pid is the sandbox's: that nothing of the account is left is what counts.)
       await until(async () => (processesOf(uid).length === 0 ? true : undefined), `every process of ${alice.unix} to end (${processesOf(uid).join(',')})`, 15_000);
-      assert.ok(!isAlive(pid));
     });
 
     it('a creator without a Unix account: the task fails, saying why, and nothing runs', async () => {

@@ -12,14 +12,15 @@ import authClientModule from '@feathersjs/authentication-client';
 import { io, type Socket } from 'socket.io-client';
 import { isAlive, processTree, unixSuite, type UnixFixture } from './fixture.js';
 import { Rig, type Person as RestPerson } from './rig.js';
-import { groupsOf, processesOf } from '../helpers/proc.js';
+import { groupsOf, hostCredentials, processesOf, processesWith } from '../helpers/proc.js';
 import { outcome } from '../helpers/worktree-fixture.js';
 import { terminalWireEvent } from '../../daemon/services/terminals/terminals.shared.js';
 
 const socketioClient = socketioClientModule as unknown as typeof socketioClientModule.default;
 const authClient = authClientModule as unknown as typeof authClientModule.default;
 
-const DENIED = /Permission denied/;
+/** What a sandbox answers for what it does not show (or the OS refuses). */
+const DENIED = /Permission denied|No such file or directory/;
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>]/g;
 const clean = (s: string) => s.replace(ANSI, '').replace(/\r/g, '');
@@ -142,15 +143,15 @@ class TermRig extends Rig<Person> {
  * shell, both jobs, sudo and agor-priv are gone: no process of `uid` is left.
  */
 async function closeLeavesNothing(rig: TermRig, term: Term, uid: number): Promise<void> {
-  const shell = Number(await term.value('PID', 'echo $$'));
-  const out = await term.run(['sleep 301 & echo BG=$!', 'nohup sleep 302 >/dev/null 2>&1 & echo NOHUP=$!']);
-  const bg = Number(/\nBG=(\d+)\n/.exec(out)?.[1]);
-  const nohup = Number(/\nNOHUP=(\d+)\n/.exec(out)?.[1]);
-  assert.ok([shell, bg, nohup].every((p) => p > 0 && isAlive(p)), out);
+  // The shell's own pids are its sandbox's: the jobs are found by their command lines.
+  const mark = `3${process.pid}${Math.floor(Math.random() * 1000)}`;
+  const out = await term.run([`sleep ${mark}1 & echo BG=$!`, `nohup sleep ${mark}2 >/dev/null 2>&1 & echo NOHUP=$!`, `setsid -f sleep ${mark}3; echo SETSID`]);
+  await until(() => [1, 2, 3].every((n) => processesWith(`sleep ${mark}${n}`).length === 1), `the three jobs (${out})`);
+  const jobs = [1, 2, 3].map((n) => processesWith(`sleep ${mark}${n}`)[0]!);
   const mine = processesOf(uid);
-  assert.ok([shell, bg, nohup].every((p) => mine.includes(p)), 'they run as the identity');
+  assert.ok(jobs.every((p) => mine.includes(p)), 'they run as the identity');
   const below = processTree(rig.h.pid).filter((p) => p !== rig.h.pid);
-  assert.ok(below.includes(shell), `the shell runs below the daemon (${below.join(',')})`);
+  assert.ok(jobs.every((p) => below.includes(p)), `the jobs run below the daemon (${below.join(',')})`);
   const closed = await term.close();
   assert.equal(closed.id, term.id);
   await until(() => processesOf(uid).length === 0, `no process of uid ${uid} (left: ${processesOf(uid).join(',')})`);
@@ -185,7 +186,7 @@ unixSuite('web terminals under unix isolation (real sudo, agor-priv, node-pty)',
     it("cannot read the daemon's database or JWT key; can read and write the worktree", async () => {
       const out = await term.run([...rig.secrets.map((f) => `cat ${f}`), 'cat README.md', 'echo from-term > term.txt && echo WROTE']);
       assert.equal(out.split('\n').filter((l) => DENIED.test(l)).length, 2, out);
-      for (const f of rig.secrets) assert.match(out, new RegExp(`${f}: Permission denied`));
+      for (const f of rig.secrets) assert.match(out, new RegExp(`${f}: No such file or directory`), 'its sandbox does not show them');
       assert.match(out, /\nhello\n/);
       assert.match(out, /\nWROTE\n/);
       assert.equal(fs.statSync(path.join(W.path, 'term.txt')).uid, fx.uid(fx.executorUser));
@@ -220,7 +221,14 @@ unixSuite('web terminals under unix isolation (real sudo, agor-priv, node-pty)',
       assert.equal(term.runsAs, alice.unix);
       assert.equal(await term.value('USER', 'id -un'), alice.unix);
       assert.equal(await term.value('GROUP', 'id -gn'), alice.unix, 'its own primary group');
-      assert.ok((await term.value('GROUPS', 'id -Gn')).split(' ').includes(S.unix_group), 'and the worktree group');
+      // Inside, the worktree group is unmapped (nogroup); the host sees the real ids of its job.
+      const mark = `7${process.pid}${Math.floor(Math.random() * 1000)}`;
+      await term.run([`sleep ${mark} &`]);
+      await until(() => processesWith(`sleep ${mark}`).length === 1, 'the probe job');
+      const job = processesWith(`sleep ${mark}`)[0]!;
+      assert.equal(hostCredentials(job).gid, fx.gid(alice.unix!), 'its own primary group');
+      assert.deepEqual(hostCredentials(job).groups, [fx.gid(S.unix_group)], 'and the worktree group as its only supplementary group');
+      await term.run([`kill %1 2>/dev/null; pkill -f 'sleep ${mark}'; true`]);
       assert.equal(await term.value('HOME', 'echo ~'), `/home/${alice.unix}`);
     });
 
@@ -230,7 +238,7 @@ unixSuite('web terminals under unix isolation (real sudo, agor-priv, node-pty)',
         ...rig.secrets.map((f) => `cat ${f}`),
         `ls ${bobHome}`,
         `cat ${bobHome}/.profile`,
-        'ls -a ~ | grep -c profile',
+        'touch ~/.mine && ls -a ~ | grep -c mine',
         'echo from-alice > alice.txt && echo WROTE',
       ]);
       const denied = out.split('\n').filter((l) => DENIED.test(l));
@@ -271,9 +279,8 @@ unixSuite('web terminals under unix isolation (real sudo, agor-priv, node-pty)',
       const uid = fx.uid(alice.unix!);
       const client = await alice.connect();
       const t = await client.open(S.id);
-      const shell = Number(await t.value('PID', 'echo $$'));
       await t.run(['nohup sleep 303 >/dev/null 2>&1 &']);
-      assert.ok(processesOf(uid).includes(shell));
+      await until(() => processesWith('sleep 303').some((p) => processesOf(uid).includes(p)), 'the nohup job of alice');
       client.close();
       await until(() => processesOf(uid).length === 0, `no process of uid ${uid} after the socket closed (left: ${processesOf(uid).join(',')})`);
       const open = await (await alice.connect()).open(S.id);

@@ -4,7 +4,7 @@ import type { Application } from '../../declarations.js';
 import { atLeast } from '../../auth/roles.js';
 import { ensureWorktreePermission, subjectOf } from '../../rbac/authorize.js';
 import { loadExecutionIdentity } from '../../unix/identity.js';
-import { terminalGitEnvironment } from '../../unix/git-access.js';
+import { terminalGitEnvironment, worktreeGitEnvironmentOf } from '../../unix/git-access.js';
 import { shellCommandFor, spawnSettingsOf } from '../../unix/spawn.js';
 import { describeIdentity, terminalsOf, TERMINAL_TERM, type Terminal } from '../../terminal/manager.js';
 import { parseInput } from '../validate.js';
@@ -57,8 +57,12 @@ export class TerminalsService {
     // THE identity decision and THE command line: the same as any executor or shell (unix/spawn.ts).
     const identity = await loadExecutionIdentity(this.app.get('db'), this.execution, user.id, worktree.id);
     // Another identity's git gets the worktree's pinned locations (agor-priv --git-dir ...).
-    const git = identity.kind === 'daemon' ? undefined : await terminalGitEnvironment(this.app.get('db'), worktree.id, this.app.get('runtime').dataDir);
-    const command = shellCommandFor(identity, { cwd: worktree.path, term: TERMINAL_TERM, ...(git && { git }) }, spawnSettingsOf(this.app.get('runtime').config));
+    // Simple mode: the same locations, wherever the repository is, for the sandbox to bind.
+    const git =
+      identity.kind === 'daemon'
+        ? await worktreeGitEnvironmentOf(this.app.get('db'), worktree.id).catch(() => undefined)
+        : await terminalGitEnvironment(this.app.get('db'), worktree.id, this.app.get('runtime').dataDir);
+    const command = shellCommandFor(identity, { cwd: worktree.path, worktreeId: worktree.id, term: TERMINAL_TERM, ...(git && { git }) }, spawnSettingsOf(this.app.get('runtime')));
     // Re-checked after the awaits: the limits hold under concurrent opens too.
     if (manager.countFor(user.id) >= this.execution.max_terminals_per_user || manager.size >= this.execution.max_terminals) throw new TooManyRequests('Too many terminals open');
     const terminal = manager.open({
