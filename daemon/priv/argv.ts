@@ -19,7 +19,7 @@ export const VERBS = {
   'remove-group': { flags: ['group'], required: ['group'] },
   'prepare-worktree': { flags: ['path', 'group', 'others'], required: ['path', 'group', 'others'] },
   'remove-tree': { flags: ['path'], required: ['path'] },
-  exec: { flags: ['mode', 'group', 'user', 'cwd', 'program', 'term', 'git-dir', 'git-common-dir', 'work-tree', 'network'], required: ['mode', 'cwd', 'program'] },
+  exec: { flags: ['mode', 'group', 'user', 'cwd', 'program', 'term', 'git-dir', 'git-common-dir', 'work-tree', 'objects-dir', 'network'], required: ['mode', 'cwd', 'program'] },
 } as const satisfies Record<string, VerbSpec>;
 
 export type Verb = keyof typeof VERBS;

@@ -23,7 +23,7 @@ import { configError, quote, refused, unavailable } from './errors.js';
 import { executorAccount, personAccount, strictGroups, worktreeGroup } from './accounts.js';
 import { checkTerm } from './names.js';
 import { toolPath, type PasswdEntry } from './system.js';
-import { checkGitLocations, type GitLocations } from './git-locations.js';
+import { checkGitLocations, checkObjectsDir, type GitLocations } from './git-locations.js';
 import { stdinIsControllingTerminal } from './processes.js';
 import { checkDirBelowRoot } from './tree.js';
 import { assertTrustedFile } from './trust.js';
@@ -43,6 +43,8 @@ export interface ExecRequest {
   gitDir?: string | undefined;
   gitCommonDir?: string | undefined;
   workTree?: string | undefined;
+  /** --objects-dir: the mirror's object store a worktree borrows (shown read-only); only with git locations. */
+  objectsDir?: string | undefined;
   /** --network on|off (default on): off gives the sandbox a network namespace of its own. */
   network?: string | undefined;
 }
@@ -140,6 +142,7 @@ export function planExec(request: ExecRequest, config: PrivConfig): ExecPlan {
   const identity = resolveIdentity(request, config);
   const cwd = checkDirBelowRoot(request.cwd, config, 'cwd');
   const git = checkGitLocations(request, cwd, config);
+  const objects = checkObjectsDir(request.objectsDir, git, config);
   const program = programArgv(request.program, identity.account, config);
   // env treats an operand containing "=" as an assignment, not the command.
   if (program[0]!.includes('=')) throw configError(`program path ${quote(program[0]!)} contains "="`);
@@ -151,7 +154,7 @@ export function planExec(request: ExecRequest, config: PrivConfig): ExecPlan {
   const daemonHome = lookupDaemonHome(config);
   const sandbox = bwrapArgs({
     writable: git ? [git.GIT_WORK_TREE, git.GIT_COMMON_DIR] : [cwd],
-    readOnly: [],
+    readOnly: objects ? [objects] : [],
     hide: existingDirs([config.worktrees_root, config.sandboxes_root, ...(daemonHome ? [daemonHome] : [])]),
     home: { source: dirs.home, target: home },
     tmp: dirs.tmp,

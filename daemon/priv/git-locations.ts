@@ -47,3 +47,21 @@ export function checkGitLocations(
   if (cwd !== workTree && !cwd.startsWith(`${workTree}/`)) throw refused(`exec: --cwd ${quote(request.cwd)} is not inside --work-tree ${quote(request.workTree!)}`);
   return { GIT_DIR: gitDir, GIT_COMMON_DIR: common, GIT_WORK_TREE: workTree };
 }
+
+/**
+ * Checks --objects-dir: the object store of the repository a worktree borrows from (its
+ * objects/info/alternates), which the sandbox shows read-only because it lies in the hidden
+ * worktrees root. Only with the git locations of a worktree that is its own repository; an existing
+ * directory below worktrees_root reached without any symlink, named `objects`, outside the work
+ * tree. Read-only and still subject to the identity's own permissions (the daemon grants worktree
+ * groups read access to a mirror's objects and nothing else of it), so it shows nothing the identity
+ * could not read anyway.
+ */
+export function checkObjectsDir(objectsDir: string | undefined, git: GitLocations | null, config: PrivConfig): string | null {
+  if (objectsDir === undefined) return null;
+  if (!git || git.GIT_DIR !== `${git.GIT_WORK_TREE}/.git`) throw refused('exec: --objects-dir goes with the git locations of a worktree that is its own repository');
+  const dir = checkDirBelowRoot(objectsDir, config, 'objects-dir');
+  if (!dir.endsWith('/objects')) throw refused(`exec: --objects-dir ${quote(objectsDir)} is not a repository's objects directory`);
+  if (dir === git.GIT_WORK_TREE || dir.startsWith(`${git.GIT_WORK_TREE}/`)) throw refused(`exec: --objects-dir ${quote(objectsDir)} lies inside the work tree`);
+  return dir;
+}

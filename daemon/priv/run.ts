@@ -69,6 +69,7 @@ export async function run(argv: readonly string[], options: RunOptions): Promise
           gitDir: args.flags.get('git-dir'),
           gitCommonDir: args.flags.get('git-common-dir'),
           workTree: args.flags.get('work-tree'),
+          objectsDir: args.flags.get('objects-dir'),
           network: args.flags.get('network'),
         },
         config,

@@ -11,7 +11,7 @@ import type { MessageCreate } from '../services/messages/messages.schema.js';
 import type { SessionRow } from '../services/sessions/sessions.schema.js';
 import type { TaskRow } from '../services/tasks/tasks.schema.js';
 import type { WorktreeRow } from '../services/worktrees/worktrees.schema.js';
-import { worktreeGitEnvironmentOf, type GitEnvironment } from '../unix/git-access.js';
+import { gitVariables, worktreeGitEnvironmentOf, type GitEnvironment } from '../unix/git-access.js';
 import { loadExecutionIdentity } from '../unix/identity.js';
 import { spawnSettingsOf } from '../unix/spawn.js';
 import { resolveAgent } from './agents.js';
@@ -280,7 +280,7 @@ export class TaskRunner {
     let git: GitEnvironment | undefined;
     try {
       git = await worktreeGitEnvironmentOf(this.db, task.worktree_id);
-      if (identity.kind !== 'daemon') runTask.git_env = git;
+      if (identity.kind !== 'daemon') runTask.git_env = gitVariables(git);
     } catch (error) {
       this.log(`[runner] task ${task.id}: no pinned git locations for worktree ${task.worktree_id} (git may not work for the agent): ${(error as Error).message}`);
     }

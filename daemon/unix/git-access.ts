@@ -249,12 +249,23 @@ export interface GitEnvironment {
   GIT_DIR: string;
   GIT_COMMON_DIR: string;
   GIT_WORK_TREE: string;
+  /**
+   * A worktree that is its own repository borrows the mirror's objects (objects/info/alternates):
+   * that directory, which the sandbox must show read-only (it lies in the hidden data dir). Not an
+   * environment variable of the child: git finds it through the alternates file.
+   */
+  mirrorObjects?: string;
+}
+
+/** The three variables a child's git is pinned with (GitEnvironment without what only the sandbox needs). */
+export function gitVariables(git: GitEnvironment): { GIT_DIR: string; GIT_COMMON_DIR: string; GIT_WORK_TREE: string } {
+  return { GIT_DIR: git.GIT_DIR, GIT_COMMON_DIR: git.GIT_COMMON_DIR, GIT_WORK_TREE: git.GIT_WORK_TREE };
 }
 
 export async function worktreeGitEnvironment(repoPath: string, worktreePath: string): Promise<GitEnvironment> {
   const repo = await locateRepository(repoPath);
   const layout = worktreeLayout(repo, worktreePath);
-  if (layout.kind === 'clone') return { GIT_DIR: layout.gitDir, GIT_COMMON_DIR: layout.gitDir, GIT_WORK_TREE: layout.workTree };
+  if (layout.kind === 'clone') return { GIT_DIR: layout.gitDir, GIT_COMMON_DIR: layout.gitDir, GIT_WORK_TREE: layout.workTree, mirrorObjects: path.join(repo.commonDir, 'objects') };
   return { GIT_DIR: layout.adminDir, GIT_COMMON_DIR: layout.commonDir, GIT_WORK_TREE: layout.workTree };
 }
 

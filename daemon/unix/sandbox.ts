@@ -87,6 +87,8 @@ export interface SimpleSandboxRequest {
   cwd: string;
   /** The worktree and, while worktrees share one, its repository's git metadata: bound read-write. */
   writable: string[];
+  /** Shown read-only besides the code (a worktree's borrowed objects: the mirror's object store). */
+  readOnly?: string[];
   programPath?: string;
   /** A web terminal's shell (keeps its PTY as controlling terminal). */
   terminal: boolean;
@@ -103,7 +105,7 @@ export function simpleSandbox(request: SimpleSandboxRequest, settings: SandboxSe
   const hidden = [settings.agorHome, ...settings.hide].filter(isDir);
   const spec: SandboxSpec = {
     writable: request.writable.filter(isDir),
-    readOnly: request.program === 'executor' ? codeDirs(request.programPath) : [],
+    readOnly: [...(request.program === 'executor' ? codeDirs(request.programPath) : []), ...(request.readOnly ?? []).filter(isDir)],
     hide: hidden,
     home: { source: dirs.home, target: home },
     tmp: dirs.tmp,

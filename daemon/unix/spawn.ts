@@ -17,7 +17,7 @@ import type { Runtime } from '../config/load.js';
 import { whyRefusedEnvName } from '../crypto/env-names.js';
 import { packageRoot } from '../version.js';
 import type { ExecutionIdentity } from './identity.js';
-import type { GitEnvironment } from './git-access.js';
+import { gitVariables, type GitEnvironment } from './git-access.js';
 import { SUDO_ENV } from './privileged.js';
 import { BWRAP_PATH, gitPinEnvironment, sandboxSettingsOf, simpleSandbox, type SandboxSettings } from './sandbox.js';
 
@@ -123,7 +123,7 @@ function checkRequest(request: SpawnRequest): void {
   if (typeof request.cwd !== 'string' || !path.isAbsolute(request.cwd)) throw new Error(`spawnAsIdentity: cwd must be an absolute path (got ${JSON.stringify(request.cwd)})`);
   if (request.term !== undefined && !TERM_PATTERN.test(request.term)) throw new Error(`spawnAsIdentity: invalid TERM ${JSON.stringify(request.term)}`);
   if (request.git !== undefined) {
-    for (const value of [request.git.GIT_DIR, request.git.GIT_COMMON_DIR, request.git.GIT_WORK_TREE]) {
+    for (const value of [request.git.GIT_DIR, request.git.GIT_COMMON_DIR, request.git.GIT_WORK_TREE, ...(request.git.mirrorObjects !== undefined ? [request.git.mirrorObjects] : [])]) {
       if (typeof value !== 'string' || !path.isAbsolute(value) || /[\u0000-\u001f\u007f]/.test(value)) throw new Error(`spawnAsIdentity: invalid git location ${JSON.stringify(value)}`);
     }
   }
@@ -139,13 +139,14 @@ export function commandFor(identity: ExecutionIdentity, request: SpawnRequest, s
     if (!request.worktreeId) throw new Error('spawnAsIdentity: a worktree id is needed for the sandbox');
     const env = simpleEnvironment(request);
     const git = request.git;
-    if (git && request.program === 'shell') Object.assign(env, git);
+    if (git && request.program === 'shell') Object.assign(env, gitVariables(git));
     const sandbox = simpleSandbox(
       {
         program: request.program,
         worktreeId: request.worktreeId,
         cwd: request.cwd,
         writable: git ? [git.GIT_WORK_TREE, git.GIT_COMMON_DIR] : [request.cwd],
+        readOnly: git?.mirrorObjects ? [git.mirrorObjects] : [],
         ...(request.programPath && { programPath: request.programPath }),
         terminal: request.terminal === true,
       },
@@ -170,6 +171,7 @@ export function commandFor(identity: ExecutionIdentity, request: SpawnRequest, s
   if (!settings.sandbox.network) args.push('--network', 'off');
   if (request.term) args.push('--term', request.term);
   if (request.git) args.push('--git-dir', request.git.GIT_DIR, '--git-common-dir', request.git.GIT_COMMON_DIR, '--work-tree', request.git.GIT_WORK_TREE);
+  if (request.git?.mirrorObjects) args.push('--objects-dir', request.git.mirrorObjects);
   return { file: settings.sudoPath, args, env: { ...SUDO_ENV } };
 }
 

@@ -683,6 +683,11 @@ if (prerequisite !== null) {
       const own = priv([...shell(repo), ...pinned(common, common, repo)], 'set -e\nprintenv GIT_DIR GIT_WORK_TREE\ngit log --format=%s -1\n');
       assert.equal(own.status, 0, own.stderr);
       assert.deepEqual(own.stdout.trim().split('\n'), [common, repo, 'init']);
+      // --objects-dir: the borrowed object store is shown (read-only) though worktrees_root is hidden.
+      const ownRepo = [...shell(repo), ...pinned(common, common, repo)];
+      const borrowed = priv([...ownRepo, '--objects-dir', `${other}/.git/objects`], `test -d ${other}/.git/objects && echo shown; test -e ${other}/.git/config || echo rest-hidden; touch ${other}/.git/objects/x 2>/dev/null || echo read-only\n`);
+      assert.equal(borrowed.status, 0, borrowed.stderr);
+      assert.deepEqual(borrowed.stdout.trim().split('\n'), ['shown', 'rest-hidden', 'read-only']);
 
       const cases: Array<[string, string[], 64 | 65]> = [
         ['--git-dir alone', [...shell(), '--git-dir', admin], 65],
@@ -701,6 +706,12 @@ if (prerequisite !== null) {
         ["own repository: another work tree's .git", [...shell(), ...pinned(common, common, gwt)], 65],
         ['own repository: another repository as common dir', [...shell(repo), ...pinned(common, `${other}/.git`, repo)], 65],
         ['own repository: .git of another repository', [...shell(repo), ...pinned(`${other}/.git`, `${other}/.git`, repo)], 65],
+        ['--objects-dir without git locations', [...shell(), '--objects-dir', `${other}/.git/objects`], 65],
+        ['--objects-dir with a linked worktree', [...shell(), ...pinned(), '--objects-dir', `${other}/.git/objects`], 65],
+        ['--objects-dir /etc', [...ownRepo, '--objects-dir', '/etc'], 65],
+        ['--objects-dir not an objects directory', [...ownRepo, '--objects-dir', `${other}/.git`], 65],
+        ['--objects-dir inside the work tree', [...ownRepo, '--objects-dir', `${common}/objects`], 65],
+        ['--objects-dir through a symlink', [...ownRepo, '--objects-dir', `${WT_ROOT}/gitlink/.git/objects`], 65],
         ['--git-dir= smuggling', [...shell(), `--git-dir=${admin}`, '--git-common-dir', common, '--work-tree', gwt], 64],
         ['repeated --git-dir', [...shell(), ...pinned(), '--git-dir', admin], 64],
         ['newline in --git-dir', [...shell(), ...pinned(`${admin}\n/etc`)], 64],
