@@ -98,6 +98,10 @@ export const GIT_PINS: ReadonlyArray<readonly [string, string]> = [
   ['push.recurseSubmodules', 'no'],
   ['core.fsmonitor', 'false'],
   ['protocol.file.allow', 'never'],
+  // Hooks live in the worktree's .git, which every identity of a shared worktree can write: one
+  // person's hook would run as the next person who commits (DESIGN §8). No hooks, no planted ssh.
+  ['core.hooksPath', '/dev/null'],
+  ['core.sshCommand', 'ssh'],
 ];
 
 /** GIT_PINS as environment assignments (NAME=value). */
