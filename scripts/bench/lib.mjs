@@ -23,6 +23,17 @@ export function requireBuild() {
   }
 }
 
+/** requireBuild(), plus the built files a bench needs besides the CLI (paths below dist/). */
+export function requireBuilt(...files) {
+  requireBuild();
+  for (const file of files) {
+    if (!fs.existsSync(dist(file))) {
+      console.error(`dist/${file} not found: run npm run build`);
+      process.exit(1);
+    }
+  }
+}
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** A positive integer option `--name N`, else `fallback`. */

@@ -17,15 +17,9 @@ import { performance } from 'node:perf_hooks';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { dist, intOption, makeHome, percentile, printTable, requireBuild, startOwnedDaemon } from './lib.mjs';
+import { dist, intOption, makeHome, percentile, printTable, requireBuilt, startOwnedDaemon } from './lib.mjs';
 
-requireBuild();
-for (const file of ['executor/agor-executor.mjs', 'test/fakes/anthropic.js']) {
-  if (!fs.existsSync(dist(file))) {
-    console.error(`dist/${file} not found: run npm run build`);
-    process.exit(1);
-  }
-}
+requireBuilt('executor/agor-executor.mjs', 'test/fakes/anthropic.js');
 const PROMPTS = intOption('prompts', 10);
 const WAIT_MS = 120_000;
 const KEY = 'sk-ant-fake-bench-key-0123456789';
