@@ -53,7 +53,7 @@ export function webTerminalWarning(config: AgorConfig, userCount: number): strin
   const { execution } = config;
   if (execution.unix_user_mode !== 'simple' || !execution.allow_web_terminal) return null;
   const risk =
-    "terminals run as the daemon user: their sandbox hides its database and keys, but every worktree's shells share that one uid (one user's shell can signal or read what another's sandbox exposes through it, e.g. abstract sockets). Use unix_user_mode insulated/strict or set execution.allow_web_terminal: false.";
+    "terminals run as the daemon user: their sandbox hides its database and keys, but every worktree's shells share that one uid (files a shell leaves readable to its uid, abstract Unix sockets while the network is shared). Use unix_user_mode insulated/strict or set execution.allow_web_terminal: false.";
   if (userCount > 1) return `[SECURITY] The web terminal is enabled in simple mode and this daemon has ${userCount} users: ${risk}`;
   if (execution.worktree_rbac) return `[SECURITY] The web terminal is enabled in simple mode with worktree_rbac on (a setup for several users; ${userCount} so far): ${risk}`;
   return null;
