@@ -142,6 +142,7 @@ const SITE_EXPECTED: Record<SiteAction, { other: boolean[]; own?: boolean[] }> =
   'board.update': { other: [false, false, true, true], own: [true, true, true, true] },
   'board.arrange': { other: [false, true, true, true] },
   'worktree.create': { other: [false, true, true, true] },
+  'worktree.act': { other: [false, true, true, true] },
   'worktree.see_every_record': { other: [false, false, true, true] },
   'terminal.use': { other: [false, true, true, true] },
   'audit.read_all': { other: [false, false, true, true] },

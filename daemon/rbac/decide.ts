@@ -1,4 +1,4 @@
-import { atLeast, SITE_RULES, whyNotOnSite, whyNotOnUser, type Actor, type Role, type SiteAction, type UserAction } from './roles.js';
+import { SITE_RULES, whyNotOnSite, whyNotOnUser, type Actor, type Role, type SiteAction, type UserAction } from './roles.js';
 import { minTier, tierRank, type Tier } from './tiers.js';
 
 /**
@@ -93,13 +93,13 @@ function requiredTier(action: Action, subject: Subject, resource: Resource): Tie
 
 /** The tier a non-owner effectively has on the worktree. */
 export function effectiveTier(subject: Subject, worktree: WorktreeFacts, policy: Policy): Tier {
-  const capped = !atLeast(subject.role, MEMBER);
+  const capped = !mayAct(subject);
   if (!policy.rbac) return capped ? VIEW : 'all';
   return capped ? minTier(worktree.others_can, VIEW) : worktree.others_can;
 }
 
-/** The least role that acts in worktrees at all; below it (viewer) everything is capped at `view`. */
-const MEMBER = SITE_RULES['worktree.create'].any;
+/** Whether the subject's role acts in worktrees at all; below it (viewer) everything is capped at `view`. */
+const mayAct = (subject: Subject) => whyNotOnSite(subject, 'worktree.act') === null;
 const VIEW = WORKTREE_RULES['worktree.view'].tier!;
 
 /**
@@ -123,7 +123,7 @@ function verdict(why: string | null): Decision {
 function decideOnWorktree(subject: Subject, action: Action, resource: Resource, policy: Policy): Decision {
   const { worktree } = resource;
   const tier = effectiveTier(subject, worktree, policy);
-  const canView = worktree.isOwner || tierRank(tier) >= tierRank('view');
+  const canView = worktree.isOwner || tierRank(tier) >= tierRank(VIEW);
   // Seeing every worktree record is what lets admins administer (and take over) worktrees.
   const isAdmin = whyNotOnSite(subject, 'worktree.see_every_record') === null;
 
@@ -144,7 +144,7 @@ function decideOnWorktree(subject: Subject, action: Action, resource: Resource, 
   }
   // The viewer role caps every action at `view`, ownership included: a user demoted to viewer
   // keeps seeing their worktrees but acts on nothing until promoted again.
-  if (!atLeast(subject.role, MEMBER) && !VIEWER_CAP.includes(action)) {
+  if (!mayAct(subject) && !VIEWER_CAP.includes(action)) {
     return { allow: false, notFound: false, reason: `viewers may only view; ${action} needs the member role or above` };
   }
   if (worktree.isOwner) return ALLOW;

@@ -32,6 +32,8 @@ export const SITE_RULES = {
   'board.update': { any: 'admin', own: 'viewer', denied: "Only the board's creator or an admin may change it" },
   'board.arrange': { any: 'member', denied: 'Viewers cannot arrange boards' },
   'worktree.create': { any: 'member', denied: 'Viewers cannot create worktrees' },
+  /** Acting in a worktree at all, ownership included; below it every worktree action is capped at `view` (decide.ts). */
+  'worktree.act': { any: 'member', denied: 'viewers may only view; worktree actions need the member role or above' },
   /** Every worktree *record* (never its contents): to administer it (DESIGN §4). */
   'worktree.see_every_record': { any: 'admin', denied: 'only admins and owners see every worktree record' },
   /** Opening any terminal at all; which worktree is then decided by `terminal.open`. */
