@@ -1,6 +1,5 @@
 import type { RealTimeConnection } from '@feathersjs/feathers';
 import type { Application, HookContext } from './declarations.js';
-import { atLeast } from './auth/roles.js';
 import { policyOf } from './rbac/authorize.js';
 import { decide } from './rbac/decide.js';
 import { whereWorktreeVisible } from './rbac/scope.js';
@@ -34,7 +33,7 @@ async function joinChannels(app: Application, connection: Connection, user: Publ
   connection.user = user;
   app.channel(userChannel(user.id)).join(connection);
   app.channel(AUTHENTICATED).join(connection);
-  if (atLeast(user.role, 'admin')) app.channel(ADMINS).join(connection);
+  if (decide(user, 'system.admin_events').allow) app.channel(ADMINS).join(connection);
   else app.channel(ADMINS).leave(connection);
   const visible = await visibleWorktreeIds(app, user);
   for (const name of app.channels) {

@@ -1,9 +1,8 @@
-import { BadRequest, Forbidden } from '@feathersjs/errors';
+import { BadRequest } from '@feathersjs/errors';
 import type { Params } from '@feathersjs/feathers';
 import { z } from 'zod';
 import type { Application } from '../declarations.js';
-import { atLeast } from '../auth/roles.js';
-import { subjectOf } from '../rbac/authorize.js';
+import { allowOrThrow, subjectOf } from '../rbac/authorize.js';
 import { parseInput } from '../services/validate.js';
 import { ConfigError } from './load.js';
 import { liveConfigOf } from './live.js';
@@ -19,7 +18,7 @@ export class ConfigReloadService {
   constructor(private readonly app: Application) {}
 
   async create(data: unknown, params: Params): Promise<ReloadResult> {
-    if (!atLeast(subjectOf(params).role, 'admin')) throw new Forbidden('Only admins and owners reload the daemon\'s config (agor config reload)');
+    allowOrThrow(subjectOf(params), 'system.config_reload');
     parseInput(noData, data ?? {});
     try {
       return await liveConfigOf(this.app).reload('api', params.user);

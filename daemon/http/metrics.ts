@@ -2,7 +2,8 @@ import type { Context, Next } from 'koa';
 import { Forbidden, NotAuthenticated, NotFound } from '@feathersjs/errors';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Application } from '../declarations.js';
-import { atLeast } from '../auth/roles.js';
+import { allowOrThrow } from '../rbac/authorize.js';
+import type { Subject } from '../rbac/decide.js';
 import { onAuditAppended } from '../audit/chain.js';
 import { runnerOf } from '../runner/index.js';
 
@@ -103,7 +104,8 @@ export function metricsRoute(app: Application) {
       const credential = await auth.parse(ctx.req, ctx.res, 'apikey', 'jwt');
       if (!credential) throw new NotAuthenticated('Metrics need an admin\'s credential: "Authorization: Bearer <token or API key>"');
       const { user } = await auth.authenticate(credential, { provider: 'rest' }, 'apikey', 'jwt');
-      if (!user || !atLeast(user.role as never, 'admin')) throw new Forbidden('Only admins and owners read metrics (or set metrics.access: loopback for a local scraper)');
+      if (!user) throw new NotAuthenticated('Metrics need an admin\'s credential: "Authorization: Bearer <token or API key>"');
+      allowOrThrow(user as unknown as Subject, 'system.metrics');
     }
     const registry = metricsOf(app).registry;
     ctx.set('Content-Type', registry.contentType);

@@ -2,6 +2,7 @@ import { Forbidden, NotAuthenticated, NotFound } from '@feathersjs/errors';
 import type { Params } from '@feathersjs/feathers';
 import type { Application } from '../declarations.js';
 import { decide, type Action, type Policy, type SessionFacts, type Subject } from './decide.js';
+import type { SiteAction } from './roles.js';
 import { factsOf, loadWorktreeAccess, type WorktreeAccessRow } from './scope.js';
 import { auditedDenial } from '../audit/denials.js';
 
@@ -16,6 +17,12 @@ export function policyOf(app: Application): Policy {
 export function subjectOf(params: Params): Subject {
   if (!params.user) throw new NotAuthenticated('Not authenticated');
   return { id: params.user.id, role: params.user.role };
+}
+
+/** Throws Forbidden with the rule's sentence unless `subject` may do `action` (on a record created by `ownerId`). */
+export function allowOrThrow(subject: Subject, action: SiteAction, ownerId?: string | null): void {
+  const decision = decide(subject, action, { ownerId });
+  if (!decision.allow) throw new Forbidden(decision.reason, { action });
 }
 
 /** Missing and invisible answer the same, so ids of private worktrees leak nothing. */

@@ -1,12 +1,13 @@
 import type { Knex } from 'knex';
 import type { Database } from '../db/database.js';
-import type { Policy, Subject, WorktreeFacts } from './decide.js';
+import { WORKTREE_RULES, type Policy, type Subject, type WorktreeFacts } from './decide.js';
 import { TIERS, tiersAtLeast, type Tier } from './tiers.js';
 
 /**
  * The `view` rule of decide() as ONE SQL condition, for list queries: a worktree's contents are
- * visible to its owners and, when others_can is at least `view`, to everyone (viewers included —
- * their cap lowers what they may do, not what they may see). Never filter after fetching.
+ * visible to its owners and, when others_can is at least the tier WORKTREE_RULES gives
+ * `worktree.view`, to everyone (viewers included — their cap lowers what they may do, not what they
+ * may see). Never filter after fetching. scope.test.ts proves this agrees with decide().
  *
  * `worktreeId` and `othersCan` name the columns of the query being scoped.
  *
@@ -22,7 +23,7 @@ export function whereWorktreeVisible(
   columns: { worktreeId: string; othersCan: string },
 ): Knex.QueryBuilder {
   if (!policy.rbac) return qb;
-  const open = tiersAtLeast('view');
+  const open = tiersAtLeast(VIEW);
   return qb.where((inner) => {
     inner.whereIn(columns.worktreeId, ownedBy(subject)).orWhereRaw(`+?? IN (${open.map(() => '?').join(', ')})`, [columns.othersCan, ...open]);
   });
@@ -42,8 +43,10 @@ export function whereOwnedClosed(qb: Knex.QueryBuilder, subject: Subject, column
   return qb.whereIn(columns.worktreeId, ownedBy(subject)).whereRaw(`+?? = '${CLOSED}'`, [columns.othersCan]);
 }
 
+/** The tier that shows a worktree's contents to non-owners, from decide()'s table. */
+const VIEW = WORKTREE_RULES['worktree.view'].tier!;
 const CLOSED = TIERS[0];
-if (tiersAtLeast('view').join() !== TIERS.filter((t) => t !== CLOSED).join()) throw new Error('scope.ts: `view` and above must be every tier but the first');
+if (tiersAtLeast(VIEW).join() !== TIERS.filter((t) => t !== CLOSED).join()) throw new Error('scope.ts: `view` and above must be every tier but the first');
 
 /** SELECT worktree_id of the worktrees `subject` owns (covering index, see migration 005). */
 function ownedBy(subject: Subject) {
@@ -66,7 +69,7 @@ export function visibleCount(
   as: string,
 ): Knex.Raw {
   if (!policy.rbac) return db.raw('(?) AS ??', [rows().count('*'), as]);
-  const open = tiersAtLeast('view');
+  const open = tiersAtLeast(VIEW);
   const openRows = rows().whereIn(columns.othersCan, open).count('*');
   const ownedClosedRows = whereOwnedClosed(rows(), subject, columns).count('*');
   return db.raw('((?) + (?)) AS ??', [openRows, ownedClosedRows, as]);

@@ -5,11 +5,10 @@
 // (except a deletion, which cannot be; then the message says how to finish it; and a tightening of
 // others_fs_access, which is never undone: the database must not claim again an access the owner
 // took away and part of the tree may no longer give).
-import { BadRequest, FeathersError, Forbidden } from '@feathersjs/errors';
+import { BadRequest, FeathersError } from '@feathersjs/errors';
 import type { NextFunction, Params } from '@feathersjs/feathers';
 import type { Application, HookContext } from '../declarations.js';
-import { atLeast } from '../auth/roles.js';
-import { subjectOf } from '../rbac/authorize.js';
+import { allowOrThrow, subjectOf } from '../rbac/authorize.js';
 import { reevaluateWorktree } from '../channels.js';
 import { recordSecurityEvent } from '../audit/security-event.js';
 import { parseInput } from '../services/validate.js';
@@ -310,7 +309,7 @@ export class UnixSyncService {
 
   async create(data: unknown, params: Params): Promise<SyncReport> {
     const subject = subjectOf(params);
-    if (!atLeast(subject.role, 'admin')) throw new Forbidden('Only admins and owners reconcile Unix groups (agor admin sync-unix)');
+    allowOrThrow(subject, 'system.unix_sync');
     const { dry_run, prune } = parseInput(unixSyncSchema, data);
     const report = await unixSyncOf(this.app).reconcile({ dryRun: dry_run, prune });
     if (!dry_run && report.actions.length > 0) {

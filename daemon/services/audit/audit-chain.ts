@@ -1,8 +1,6 @@
-import { Forbidden } from '@feathersjs/errors';
 import type { Params } from '@feathersjs/feathers';
 import type { Application } from '../../declarations.js';
-import { atLeast } from '../../auth/roles.js';
-import { subjectOf } from '../../rbac/authorize.js';
+import { allowOrThrow, subjectOf } from '../../rbac/authorize.js';
 import { verifyAuditChain } from '../../audit/chain.js';
 import { parseInput } from '../validate.js';
 import { z } from 'zod';
@@ -24,7 +22,7 @@ export class AuditChainService {
 
   async find(params: Params): Promise<AuditChainStatus> {
     const subject = subjectOf(params);
-    if (!atLeast(subject.role, 'admin')) throw new Forbidden('Only admins and owners can check the audit chain');
+    allowOrThrow(subject, 'audit.verify_chain');
     parseInput(z.strictObject({}), params.query ?? {}, 'query');
     const result = await verifyAuditChain(this.app.get('db'));
     return { ...result, checked_at: new Date().toISOString() };

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Database } from '../../db/database.js';
-import { atLeast, type Role } from '../../auth/roles.js';
+import type { Role } from '../../auth/roles.js';
+import { decide } from '../../rbac/decide.js';
 
 /**
  * Which audit events a user may read, as something one SQL condition can express:
@@ -12,7 +13,7 @@ export type AuditScope = { kind: 'all' } | { kind: 'worktrees'; worktreeIds: rea
 
 export function auditScopeFor(user: { id: string; role: Role } | undefined, db: Database): AuditScope {
   if (!user) return { kind: 'none' };
-  if (atLeast(user.role, 'admin')) return { kind: 'all' };
+  if (decide(user, 'audit.read_all').allow) return { kind: 'all' };
   // Worktree owners read their worktrees' events, break-glass by admins included (DESIGN §4).
   return { kind: 'worktrees', worktreeIds: db('worktree_owners').select('worktree_id').where('user_id', user.id) };
 }

@@ -1,10 +1,9 @@
 import crypto from 'node:crypto';
-import { Forbidden, NotFound } from '@feathersjs/errors';
+import { NotFound } from '@feathersjs/errors';
 import type { Id, Paginated, Params } from '@feathersjs/feathers';
 import type { Application } from '../../declarations.js';
 import { nowIso } from '../../db/database.js';
-import { atLeast } from '../../auth/roles.js';
-import { ensureRecordVisible, ensureWorktreePermission, subjectOf } from '../../rbac/authorize.js';
+import { allowOrThrow, ensureRecordVisible, ensureWorktreePermission, subjectOf } from '../../rbac/authorize.js';
 import { findVisible } from '../scoped-find.js';
 import { DEFAULT_PAGE, pageTotal } from '../pagination.js';
 import type { BoardItemCreate, BoardItemRow, BoardRow } from './boards.schema.js';
@@ -34,7 +33,7 @@ export class BoardsService {
 
   async create(data: { name: string }, params: Params): Promise<BoardRow> {
     const subject = subjectOf(params);
-    if (!atLeast(subject.role, 'member')) throw new Forbidden('Viewers cannot create boards');
+    allowOrThrow(subject, 'board.create');
     const row: BoardRow = { id: crypto.randomUUID(), name: data.name, created_by: subject.id, created_at: nowIso() };
     await this.db('boards').insert(row);
     return row;
@@ -43,7 +42,7 @@ export class BoardsService {
   private async ensureManage(id: string, params: Params): Promise<BoardRow> {
     const subject = subjectOf(params);
     const board = await this.get(id, params);
-    if (board.created_by !== subject.id && !atLeast(subject.role, 'admin')) throw new Forbidden('Only the board\'s creator or an admin may change it');
+    allowOrThrow(subject, 'board.update', board.created_by);
     return board;
   }
 
@@ -82,7 +81,7 @@ export class BoardItemsService {
 
   async create(data: BoardItemCreate, params: Params): Promise<BoardItemRow> {
     const subject = subjectOf(params);
-    if (!atLeast(subject.role, 'member')) throw new Forbidden('Viewers cannot arrange boards');
+    allowOrThrow(subject, 'board.arrange');
     await this.app.service('boards').get(data.board_id, params);
     await ensureWorktreePermission(this.app, params, 'worktree.view', data.worktree_id);
     const existing = await this.db<BoardItemRow>('board_items').where({ board_id: data.board_id, worktree_id: data.worktree_id }).first();
@@ -97,7 +96,7 @@ export class BoardItemsService {
 
   async patch(id: Id, data: { x?: number; y?: number }, params: Params): Promise<BoardItemRow> {
     const subject = subjectOf(params);
-    if (!atLeast(subject.role, 'member')) throw new Forbidden('Viewers cannot arrange boards');
+    allowOrThrow(subject, 'board.arrange');
     const item = await this.visibleItem(String(id), params);
     await this.db('board_items').where('id', item.id).update(data);
     return { ...item, ...data };
@@ -105,7 +104,7 @@ export class BoardItemsService {
 
   async remove(id: Id, params: Params): Promise<BoardItemRow> {
     const subject = subjectOf(params);
-    if (!atLeast(subject.role, 'member')) throw new Forbidden('Viewers cannot arrange boards');
+    allowOrThrow(subject, 'board.arrange');
     const item = await this.visibleItem(String(id), params);
     await this.db('board_items').where('id', item.id).delete();
     return item;

@@ -2,12 +2,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
-import { Conflict, Forbidden, NotFound } from '@feathersjs/errors';
+import { Conflict, NotFound } from '@feathersjs/errors';
 import type { Id, Paginated, Params } from '@feathersjs/feathers';
 import type { Application } from '../../declarations.js';
 import { nowIso } from '../../db/database.js';
-import { atLeast } from '../../auth/roles.js';
-import { subjectOf } from '../../rbac/authorize.js';
+import { allowOrThrow, subjectOf } from '../../rbac/authorize.js';
 import { cloneRepo, cloneSourceProtocol, inspectRepo } from '../../git/index.js';
 import { DEFAULT_PAGE, pageTotal } from '../pagination.js';
 import { repoName, toPublicRepo, type PublicRepo, type RepoCreate, type RepoRow } from './repos.schema.js';
@@ -50,12 +49,12 @@ export class ReposService extends EventEmitter {
 
   async create(data: RepoCreate, params: Params): Promise<PublicRepo> {
     const subject = subjectOf(params);
-    if (!atLeast(subject.role, 'member')) throw new Forbidden('Viewers cannot add repos');
+    allowOrThrow(subject, 'repo.create');
     // A local path reads whatever the daemon user can read on this machine: an admin decision.
     // Whether a `url` is local is decided from its text by the git module (the one classifier), before
     // the file system is looked at, so a member learns nothing about which paths exist.
     const local = data.path !== undefined || cloneSourceProtocol(data.url!) === 'file';
-    if (local && !atLeast(subject.role, 'admin')) throw new Forbidden('Only admins may add repos from local paths or file:// URLs; members may clone https:// URLs');
+    if (local) allowOrThrow(subject, 'repo.create_local');
     const name = data.name ?? nameFrom(data.path ?? data.url!);
     if (await this.db('repos').where('name', name).first('id')) throw new Conflict(`A repo named ${name} already exists; pass another "name"`);
     let repoPath: string;
@@ -87,7 +86,7 @@ export class ReposService extends EventEmitter {
   async remove(id: Id, params: Params): Promise<PublicRepo> {
     const subject = subjectOf(params);
     const repo = await this.get(id, params);
-    if (repo.created_by !== subject.id && !atLeast(subject.role, 'admin')) throw new Forbidden('Only the user who added a repo, or an admin, may remove it');
+    allowOrThrow(subject, 'repo.remove', repo.created_by);
     const worktrees = await this.db('worktrees').where('repo_id', repo.id).count({ n: '*' });
     if (Number(worktrees[0]!.n) > 0) throw new Conflict(`Repo ${repo.name} still has ${worktrees[0]!.n} worktree(s); delete them first`);
     await this.db('repos').where('id', repo.id).delete();

@@ -1,8 +1,7 @@
 import { Forbidden, MethodNotAllowed, NotFound, TooManyRequests, Unavailable } from '@feathersjs/errors';
 import type { Id, Params } from '@feathersjs/feathers';
 import type { Application } from '../../declarations.js';
-import { atLeast } from '../../auth/roles.js';
-import { ensureWorktreePermission, subjectOf } from '../../rbac/authorize.js';
+import { allowOrThrow, ensureWorktreePermission, subjectOf } from '../../rbac/authorize.js';
 import { loadExecutionIdentity } from '../../unix/identity.js';
 import { terminalGitEnvironment, worktreeGitEnvironmentOf } from '../../unix/git-access.js';
 import { shellCommandFor, spawnSettingsOf } from '../../unix/spawn.js';
@@ -29,7 +28,7 @@ export class TerminalsService {
   private guard(params: Params): void {
     if (!this.execution.allow_web_terminal) throw new Forbidden('The web terminal is disabled on this daemon (execution.allow_web_terminal: false)');
     const subject = subjectOf(params);
-    if (!atLeast(subject.role, 'member')) throw new Forbidden('Terminals need the member role or above');
+    allowOrThrow(subject, 'terminal.use');
     if (params.provider !== 'socketio' || !params.connection) throw new MethodNotAllowed('Terminals are available over Socket.IO only (their output streams to the opening connection)');
   }
 

@@ -2,7 +2,7 @@ import { comparePassword } from '../../auth/passwords.js';
 import { Forbidden, NotAuthenticated } from '@feathersjs/errors';
 import type { Application, HookContext } from '../../declarations.js';
 import type { Paginated } from '@feathersjs/feathers';
-import { atLeast, whyCannotGrant, whyCannotManage } from '../../auth/roles.js';
+import { decide, type Decision } from '../../rbac/decide.js';
 import type { AgorAuthenticationService } from '../../auth/authentication.js';
 import { cancelTasksOfDisabledUser } from '../tasks/cancel-user-tasks.js';
 import { parseInput } from '../validate.js';
@@ -24,8 +24,8 @@ function actorOf(context: HookContext): PublicUser {
   return user;
 }
 
-function deny(reason: string | null): void {
-  if (reason) throw new Forbidden(reason);
+function deny(decision: Decision): void {
+  if (!decision.allow) throw new Forbidden(decision.reason);
 }
 
 const SELF_FIELDS = new Set(['name', 'password', 'old_password']);
@@ -45,8 +45,8 @@ async function authorizePatch(context: HookContext<UsersService>): Promise<void>
     }
     return;
   }
-  deny(whyCannotManage(actor, target));
-  if (data.role !== undefined) deny(whyCannotGrant(actor, data.role));
+  deny(decide(actor, 'user.manage', { target }));
+  if (data.role !== undefined) deny(decide(actor, 'user.grant_role', { role: data.role }));
 }
 
 /**
@@ -56,15 +56,15 @@ async function authorizePatch(context: HookContext<UsersService>): Promise<void>
 export type DirectoryEntry = Pick<PublicUser, 'id' | 'name' | 'email'>;
 
 export function directoryView(viewer: PublicUser, user: PublicUser): PublicUser | DirectoryEntry {
-  if (atLeast(viewer.role, 'admin') || viewer.id === user.id) return user;
+  if (decide(viewer, 'user.see_private_fields', { ownerId: user.id }).allow) return user;
   return { id: user.id, name: user.name, email: user.email };
 }
 
 /** Filtering by role or disabled would tell non-admins what the directory hides from them. */
 function refuseHiddenFilters(ctx: HookContext): void {
   const query = ctx.params.query as UserQuery;
-  if (!ctx.params.provider || atLeast(actorOf(ctx).role, 'admin')) return;
-  if (query.role !== undefined || query.disabled !== undefined) throw new Forbidden('Only admins and owners may filter users by role or disabled');
+  if (!ctx.params.provider || (query.role === undefined && query.disabled === undefined)) return;
+  deny(decide(actorOf(ctx), 'user.filter_private_fields'));
 }
 
 /**
@@ -96,7 +96,7 @@ export function configureUsers(app: Application): void {
       create: [
         (ctx) => {
           const data = parseInput(userCreateSchema, ctx.data);
-          if (ctx.params.provider) deny(whyCannotGrant(actorOf(ctx), data.role));
+          if (ctx.params.provider) deny(decide(actorOf(ctx), 'user.grant_role', { role: data.role }));
           ctx.data = data;
         },
       ],
@@ -106,8 +106,7 @@ export function configureUsers(app: Application): void {
           if (!ctx.params.provider) return;
           const actor = actorOf(ctx);
           const target = await ctx.service.row(String(ctx.id));
-          if (target.id === actor.id) throw new Forbidden('You cannot remove yourself; ask another admin or owner');
-          deny(whyCannotManage(actor, target));
+          deny(decide(actor, 'user.remove', { target }));
         },
       ],
     },

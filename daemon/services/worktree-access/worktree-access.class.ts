@@ -1,7 +1,6 @@
 import { NotFound } from '@feathersjs/errors';
 import type { Id, Paginated, Params } from '@feathersjs/feathers';
 import type { Application } from '../../declarations.js';
-import { atLeast } from '../../auth/roles.js';
 import { policyOf, subjectOf } from '../../rbac/authorize.js';
 import { decide, effectiveTier, type Action, type Subject } from '../../rbac/decide.js';
 import { factsOf, whereWorktreeVisible, type WorktreeAccessRow } from '../../rbac/scope.js';
@@ -30,7 +29,7 @@ export class WorktreeAccessService {
         prompt_others: may('session.prompt', OTHERS_SESSION),
         fork_others: may('session.fork', OTHERS_SESSION),
         manage_sessions: may('session.archive'),
-        terminal: may('terminal.open') && atLeast(subject.role, 'member') && execution.allow_web_terminal,
+        terminal: may('terminal.open') && decide(subject, 'terminal.use').allow && execution.allow_web_terminal,
         change_permissions: may('worktree.change_permissions'),
         delete: may('worktree.delete'),
         break_glass: may('worktree.break_glass') && !worktree.isOwner,
@@ -44,7 +43,7 @@ export class WorktreeAccessService {
     const q = db('worktrees as w')
       .select('w.id', 'w.others_can', 'w.dangerously_allow_session_sharing')
       .select(db.raw('EXISTS (SELECT 1 FROM worktree_owners wo WHERE wo.worktree_id = w.id AND wo.user_id = ?) AS is_owner', [subject.id]));
-    if (!atLeast(subject.role, 'admin')) whereWorktreeVisible(q, subject, policyOf(this.app), { worktreeId: 'w.id', othersCan: 'w.others_can' });
+    if (!decide(subject, 'worktree.see_every_record').allow) whereWorktreeVisible(q, subject, policyOf(this.app), { worktreeId: 'w.id', othersCan: 'w.others_can' });
     return q;
   }
 

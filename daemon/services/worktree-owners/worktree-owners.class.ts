@@ -50,7 +50,7 @@ export class WorktreeOwnersService {
     const policy = policyOf(this.app);
     const facts = { worktree: factsOf(row) };
     if (!decide(subject, 'worktree.manage_owners', facts, policy).allow) {
-      const breakGlass = decide(subject, 'worktree.break_glass', facts, policy).allow && data.user_id === subject.id;
+      const breakGlass = decide(subject, 'worktree.break_glass', { ...facts, newOwnerId: data.user_id }, policy).allow;
       if (!breakGlass) {
         await ensureWorktreePermission(this.app, params, 'worktree.manage_owners', worktreeId);
         throw new Forbidden('Only owners may add owners');

@@ -1,13 +1,12 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BadRequest, Conflict, Forbidden, NotFound } from '@feathersjs/errors';
+import { BadRequest, Conflict, NotFound } from '@feathersjs/errors';
 import type { Id, Paginated, Params } from '@feathersjs/feathers';
 import type { Knex } from 'knex';
 import type { Application } from '../../declarations.js';
 import { nowIso } from '../../db/database.js';
-import { atLeast } from '../../auth/roles.js';
-import { ensureWorktreePermission, mayView, policyOf, subjectOf, worktreeNotFound } from '../../rbac/authorize.js';
+import { allowOrThrow, ensureWorktreePermission, mayView, policyOf, subjectOf, worktreeNotFound } from '../../rbac/authorize.js';
 import { decide } from '../../rbac/decide.js';
 import { factsOf, loadWorktreeAccess, visibleCount, whereOwnedClosed, whereWorktreeOpen, whereWorktreeVisible } from '../../rbac/scope.js';
 import { addWorktree, listBranches, removeTreeNoFollow, removeWorktree, validateRefName, type AddWorktreeOptions, type TreeRemover } from '../../git/index.js';
@@ -39,7 +38,7 @@ export class WorktreesService {
     const subject = subjectOf(params);
     const { $limit = DEFAULT_PAGE, $skip = 0, repo_id, archived } = (params.query ?? {}) as Record<string, any>;
     const db = this.db;
-    const scoped = !atLeast(subject.role, 'admin');
+    const scoped = !decide(subject, 'worktree.see_every_record').allow;
     const columns = (alias: string) => ({ worktreeId: `${alias}.id`, othersCan: `${alias}.others_can` });
     /** The worktrees matching the filters, under `alias`, before the view rule. */
     const filtered = (alias: string) => {
@@ -105,7 +104,7 @@ export class WorktreesService {
 
   async create(data: WorktreeCreate, params: Params): Promise<PublicWorktree> {
     const subject = subjectOf(params);
-    if (!atLeast(subject.role, 'member')) throw new Forbidden('Viewers cannot create worktrees');
+    allowOrThrow(subject, 'worktree.create');
     const repo = await this.db<RepoRow>('repos').where('id', data.repo_id).first();
     if (!repo) throw new BadRequest(`Invalid data: "repo_id": no repo with id ${data.repo_id}`, { errors: { repo_id: 'no such repo' } });
     const exists = await this.db('worktrees').where({ repo_id: repo.id, name: data.name }).first('id');
