@@ -29,11 +29,12 @@ describe('process table', { skip: process.platform !== 'linux' && 'needs /proc' 
   it('processTree lists children and grandchildren, including ones in their own process group', async () => {
     const child = spawn('/bin/sh', ['-c', 'setsid sleep 30 & sleep 30 & wait'], { stdio: 'ignore' });
     try {
+      // Until the forked shell has exec'd setsid, it is still in the shell's group: wait (bounded)
+      // for the tree to hold the setsid child, which must be listed for this to end.
       const tree = await until(() => {
         const t = processTree(child.pid!);
-        return t.length >= 2 ? t : undefined;
-      }, 'two children');
-      assert.ok(tree.some((p) => p.pgrp === p.pid), 'the setsid child leads its own group');
+        return t.length >= 2 && t.some((p) => p.pgrp === p.pid) ? t : undefined;
+      }, 'two children, one of them the leader of its own group (setsid)');
       assert.ok(tree.every((p) => p.pid !== child.pid), 'the root itself is not listed');
       // `first` filters the direct children only: none here is "true", so nothing is listed.
       assert.deepEqual(processTree(child.pid!, (p) => exePath(p.pid) === '/nonexistent'), []);

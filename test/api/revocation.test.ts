@@ -9,13 +9,14 @@ import type { PublicSession } from '../../daemon/services/sessions/sessions.shar
 import type { PublicTask } from '../../daemon/services/tasks/tasks.shared.js';
 import type { PublicMessage } from '../../daemon/services/messages/messages.shared.js';
 import type { PublicWorktree } from '../../daemon/services/worktrees/worktrees.shared.js';
-import { alive } from '../helpers/proc.js';
+import { alive, processesWith } from '../helpers/proc.js';
 import { nodeAgent, until } from '../runner/support.js';
 import { terminalWireEvent } from '../../daemon/services/terminals/terminals.shared.js';
 
 const AGENTS = {
-  // Prints its pid, then runs until stopped.
-  sleeper: nodeAgent(`console.log('pid '+process.pid);setInterval(()=>{},1000)`),
+  // Names itself with a random token (its pid inside the sandbox means nothing here), prints the
+  // token, then runs until stopped.
+  sleeper: nodeAgent(`const t='slp-'+Math.random().toString(36).slice(2);process.title=t;console.log(t);setInterval(()=>{},1000)`),
 };
 
 let d: TestDaemon;
@@ -41,7 +42,9 @@ async function sleeper(actor: Actor, wt: PublicWorktree): Promise<{ task: Public
   const session = (await actor.rest.service('sessions').create({ worktree_id: wt.id, agent: 'sleeper' })) as PublicSession;
   const task = (await actor.rest.service('tasks').create({ session_id: session.id, prompt: 'sleep' })) as PublicTask;
   const first = await until(async () => (await findAll<PublicMessage>(actor.rest, 'messages', { task_id: task.id }))[0], `the pid of task ${task.id}`);
-  return { task, pid: Number((first.content as { text: string }).text.split(' ')[1]) };
+  const token = (first.content as { text: string }).text.trim();
+  const pid = await until(async () => processesWith(token)[0], `the host pid of ${token}`);
+  return { task, pid };
 }
 
 const taskRow = (id: string) => d.app.get('db')('tasks').where('id', id).first('status', 'reason') as Promise<{ status: string; reason: string | null }>;

@@ -11,9 +11,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { unixSuite } from './fixture.js';
 import { Rig, until, type Person } from './rig.js';
-import { groupsOf, processesOf } from '../helpers/proc.js';
+import { groupsOf, processesOf, processesWith } from '../helpers/proc.js';
 
-const AGENTS = { sleeper: { type: 'command', command: [process.execPath, '-e', `console.log(String(process.pid));setInterval(()=>{},1000)`] } };
+const AGENTS = { sleeper: { type: 'command', command: [process.execPath, '-e', `const t='slp-'+Math.random().toString(36).slice(2);process.title=t;console.log(t);setInterval(()=>{},1000)`] } };
 
 /** The HTTP status and message of a failing call (rig.call throws "METHOD route: <status> <message>"). */
 async function failure(promise: Promise<unknown>): Promise<{ status: number; message: string }> {
@@ -117,10 +117,12 @@ unixSuite('unix suite: accounts agor-priv accepts, tightening that never fails o
     const gid = fx.gid(wt.unix_group);
     const session = await alice.call('POST', 'sessions', { worktree_id: wt.id, agent: 'sleeper' });
     const task = await alice.call('POST', 'tasks', { session_id: session.id, prompt: 'sleep' });
-    const pid = await until(async () => {
+    const token = await until(async () => {
       const first = (await alice.call('GET', `messages?task_id=${task.id}&$limit=1`)).data[0];
-      return first ? Number(first.content.text) : undefined;
+      return first ? String(first.content.text).trim() : undefined;
     }, 'the sleeper to start');
+    // Its pid inside the sandbox means nothing here: it is found by the token it named itself with.
+    const pid = await until(async () => processesWith(token)[0], `the host pid of ${token}`);
     assert.ok(groupsOf(pid).includes(gid), 'while allowed, her agent runs with the worktree group');
     const aliceUid = fx.uid(alice.unix!);
 
