@@ -15,7 +15,7 @@ const base: SandboxSpec = {
 
 /** The arguments as [flag, ...operands] steps. */
 function steps(args: string[]): string[] {
-  const arity: Record<string, number> = { '--ro-bind': 2, '--bind': 2, '--tmpfs': 1, '--proc': 1, '--dev': 1, '--chdir': 1 };
+  const arity: Record<string, number> = { '--ro-bind': 2, '--bind': 2, '--tmpfs': 1, '--remount-ro': 1, '--proc': 1, '--dev': 1, '--chdir': 1 };
   const out: string[] = [];
   for (let i = 0; i < args.length; ) {
     const n = arity[args[i]!] ?? 0;
@@ -33,6 +33,8 @@ describe('bwrapArgs: the sandbox of every executor and terminal', () => {
     for (const dir of ['/home', '/root', '/run', '/tmp', '/var/tmp', '/srv/wt', '/srv/sandboxes']) assert.ok(s.includes(`--tmpfs ${dir}`), dir);
     const at = (step: string) => s.indexOf(step);
     assert.ok(at('--bind /srv/wt/repo/a /srv/wt/repo/a') > at('--tmpfs /srv/wt'), 'the worktree is bound after its root is hidden');
+    assert.ok(at('--remount-ro /srv/wt') > at('--bind /srv/wt/repo/a /srv/wt/repo/a'), "agor's hidden dirs become read-only once every bind is in place");
+    assert.ok(!s.includes('--remount-ro /tmp') && !s.includes('--remount-ro /home'), 'the system ones stay as they are (HOME and /tmp are bound there)');
     assert.ok(at('--bind /srv/sandboxes/g/u/home /home/u') > at('--tmpfs /home'));
     assert.ok(at('--bind /srv/sandboxes/g/u/tmp /tmp') > at('--tmpfs /tmp'));
     assert.ok(at('--bind /srv/sandboxes/g/u/tmp /srv/sandboxes/g/u/tmp') > at('--tmpfs /srv/sandboxes'), 'also at its own path (Codex resolves mounts to their source)');

@@ -78,7 +78,12 @@ export function bwrapArgs(spec: SandboxSpec): string[] {
   for (const p of [...spec.writable].sort(byDepth)) args.push('--bind', p, p);
   // What a bind brought back is hidden again where it holds a hidden directory.
   const bound = [...spec.readOnly, ...spec.writable];
-  for (const dir of [...new Set(spec.hide)].sort(byDepth)) if (bound.some((p) => isBelow(dir, p))) args.push('--tmpfs', dir);
+  const rehidden = [...new Set(spec.hide)].sort(byDepth).filter((dir) => bound.some((p) => isBelow(dir, p)));
+  for (const dir of rehidden) args.push('--tmpfs', dir);
+  // agor's own hidden directories are read-only too (once every bind is in place): nothing written
+  // there would reach the host, but a write that seems to succeed where the real file (a mirror's
+  // config, say) lives would mislead whoever reads the sandbox's view.
+  for (const dir of [...outermost(spec.hide), ...rehidden]) args.push('--remount-ro', dir);
   args.push('--chdir', spec.cwd, '--');
   return args;
 }

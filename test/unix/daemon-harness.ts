@@ -27,6 +27,8 @@ if (!configPath) {
 const runtime = loadRuntime({ configFlag: configPath });
 let daemon: RunningDaemon | undefined;
 const running = new Map<string, SpawnedProcess>();
+/** stdout of each started process (the last 64 KiB), handed back by 'stop'. */
+const outputs = new Map<string, string>();
 
 function reply(message: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify(message) + '\n');
@@ -82,6 +84,7 @@ async function handle(msg: Record<string, any>): Promise<void> {
         };
         proc.child.stdout!.setEncoding('utf8').on('data', (d: string) => {
           out += d;
+          outputs.set(String(id), out.slice(-65536)); // what it printed since, for 'stop' (bounded)
           if (out.includes('\n')) answer();
         });
         proc.child.stderr!.resume();
@@ -99,7 +102,9 @@ async function handle(msg: Record<string, any>): Promise<void> {
         const t0 = Date.now();
         const status = await proc.stop(msg.grace_ms);
         running.delete(String(msg.handle));
-        reply({ id, ok: true, ...status, ms: Date.now() - t0 });
+        const out = outputs.get(String(msg.handle)) ?? '';
+        outputs.delete(String(msg.handle));
+        reply({ id, ok: true, ...status, ms: Date.now() - t0, out });
         return;
       }
       default:

@@ -903,7 +903,7 @@ if (prerequisite !== null) {
         assert.match(r.stderr, pattern, what);
         assert.doesNotMatch(r.stdout, /root:|[0-9]/, `${what}: nothing ran`);
       };
-      const strictShell = (user: string) => ['exec', '--mode', 'strict', '--user', user, '--cwd', wt, '--program', 'shell'];
+      const strictShell = (user: string) => ['exec', '--mode', 'strict', '--user', user, '--group', G1, '--cwd', wt, '--program', 'shell'];
 
       // What ensure-user created is registered: root 0644, the uid it was created with.
       for (const user of [ALICE, BOB]) {
