@@ -83,7 +83,7 @@ export function bwrapArgs(spec: SandboxSpec): string[] {
   // agor's own hidden directories are read-only too (once every bind is in place): nothing written
   // there would reach the host, but a write that seems to succeed where the real file (a mirror's
   // config, say) lives would mislead whoever reads the sandbox's view.
-  for (const dir of [...outermost(spec.hide), ...rehidden]) args.push('--remount-ro', dir);
+  for (const dir of [...hidden.filter((d) => spec.hide.includes(d)), ...rehidden]) args.push('--remount-ro', dir);
   args.push('--chdir', spec.cwd, '--');
   return args;
 }
