@@ -120,18 +120,6 @@ export function worktreeGroup(name: string, config: PrivConfig): GroupEntry {
   return entry;
 }
 
-/**
- * The groups initgroups() would give a strict-mode user. A person whose groups include root's group
- * or the daemon user's primary group could read what the daemon keeps from users: refused.
- */
-export function strictGroups(entry: PasswdEntry, config: PrivConfig): number[] {
-  const ids = groupIdsOf(entry.name);
-  const daemon = daemonAccount(config);
-  if (ids.includes(0)) throw refused(`user ${entry.name} is a member of group 0 (root)`);
-  if (ids.includes(daemon.gid)) throw refused(`user ${entry.name} is a member of the daemon user's group (gid ${daemon.gid})`);
-  return ids;
-}
-
 /** Makes a new account's home 0700, without following a symlink. */
 function lockHome(entry: PasswdEntry): void {
   if (!entry.home.startsWith('/') || entry.home === '/') throw unavailable(`user ${entry.name} has home ${quote(entry.home)}`);

@@ -20,7 +20,7 @@
 import fs from 'node:fs';
 import type { PrivConfig } from './config.js';
 import { configError, quote, refused, unavailable } from './errors.js';
-import { executorAccount, personAccount, strictGroups, worktreeGroup } from './accounts.js';
+import { executorAccount, personAccount, worktreeGroup } from './accounts.js';
 import { checkTerm } from './names.js';
 import { toolPath, type PasswdEntry } from './system.js';
 import { checkGitLocations, checkObjectsDir, type GitLocations } from './git-locations.js';
@@ -74,8 +74,8 @@ export function resolveIdentity(request: ExecRequest, config: PrivConfig): Ident
   if (request.mode === 'strict') {
     if (request.user === undefined) throw refused('exec --mode strict needs --user agor_<name>');
     if (request.group === undefined) throw refused('exec --mode strict needs --group agor_wt_<hex> (the session\'s worktree: its only supplementary group)');
+    // personAccount refuses an account agor-priv did not create or with any group but agor's.
     const account = personAccount(request.user, config);
-    strictGroups(account, config);
     const group = worktreeGroup(request.group, config);
     if (!group.members.includes(account.name)) throw refused(`${account.name} is not a member of ${group.name}: no session of theirs may run in that worktree`);
     return { account, uid: account.uid, gid: account.gid, worktree: { name: group.name, gid: group.gid } };
