@@ -34,6 +34,14 @@ export function requireBuilt(...files) {
   }
 }
 
+/** startOwnedDaemon() whose owner has the fake Anthropic API's key and address among their secrets. */
+export async function startClaudeBenchDaemon(home, fakeUrl, key) {
+  const owned = await startOwnedDaemon(home);
+  await owned.api('POST', '/user-secrets', { name: 'ANTHROPIC_API_KEY', value: key });
+  await owned.api('POST', '/user-secrets', { name: 'ANTHROPIC_BASE_URL', value: fakeUrl });
+  return owned;
+}
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** A positive integer option `--name N`, else `fallback`. */

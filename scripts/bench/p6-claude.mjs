@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { query } from '@anthropic-ai/claude-agent-sdk';
-import { dist, intOption, makeHome, percentile, printTable, requireBuilt, startOwnedDaemon } from './lib.mjs';
+import { dist, intOption, makeHome, percentile, printTable, requireBuilt, startClaudeBenchDaemon } from './lib.mjs';
 
 requireBuilt('executor/agor-executor.mjs', 'test/fakes/anthropic.js');
 const PROMPTS = intOption('prompts', 10);
@@ -82,11 +82,9 @@ async function sdkPrompt(i) {
 }
 
 try {
-  owned = await startOwnedDaemon(home);
+  owned = await startClaudeBenchDaemon(home, fake.url, KEY);
   const { api, worktree, socket } = owned;
   worktreePath = worktree.path;
-  await api('POST', '/user-secrets', { name: 'ANTHROPIC_API_KEY', value: KEY });
-  await api('POST', '/user-secrets', { name: 'ANTHROPIC_BASE_URL', value: fake.url });
   const seen = new Map();
   const at = (id) => (seen.has(id) ? seen.get(id) : seen.set(id, {}).get(id));
   socket.on('messages created', (m) => {
